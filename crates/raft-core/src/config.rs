@@ -1,0 +1,239 @@
+//! `RaftConfig`: a node's identity, its peers, and the knobs of the protocol.
+//! Every builder normalises degenerate input instead of panicking.
+
+use crate::types::NodeId;
+
+/// Configuration for one node: its id, its peers, and the timing (in logical
+/// ticks) that drives elections and heartbeats.
+///
+/// ```
+/// use raft_core::RaftConfig;
+/// let cfg = RaftConfig::new(1, [2, 3]);
+/// assert_eq!(cfg.peers(), &[2, 3]);
+/// assert_eq!(cfg.election_timeout(), (10, 20));
+///
+/// let tuned = RaftConfig::new(1, [1, 2, 3])
+///     .with_election_timeout(150, 300)
+///     .with_heartbeat_interval(30)
+///     .with_max_inflight(8)
+///     .with_seed(0xABCD);
+/// assert_eq!(tuned.peers(), &[2, 3]); // the node drops its own id
+/// assert_eq!(tuned.heartbeat_interval(), 30);
+///
+/// // Degenerate input is normalised, never a panic.
+/// let odd = RaftConfig::single(1).with_election_timeout(30, 10).with_max_batch(0);
+/// assert_eq!(odd.election_timeout(), (30, 30));
+/// assert_eq!(odd.max_batch(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaftConfig {
+    id: NodeId,
+    /// Sorted, deduplicated, never contains `id`.
+    peers: Vec<NodeId>,
+    /// Invariant: `1 <= election_timeout_ticks_min <= election_timeout_ticks_max`.
+    election_timeout_ticks_min: u32,
+    election_timeout_ticks_max: u32,
+    /// Invariant: `>= 1`.
+    heartbeat_interval_ticks: u32,
+    /// Invariant: `>= 1`.
+    batch_entries_max: usize,
+    /// Invariant: `>= 1`.
+    batch_bytes_max: usize,
+    /// Invariant: `>= 1`.
+    inflight_msgs_max: usize,
+    snapshot_threshold: usize,
+    seed: u64,
+    check_quorum: bool,
+    pre_vote: bool,
+}
+
+impl RaftConfig {
+    /// Node `id` in a cluster with `peers` (which may include `id`; it is
+    /// dropped). Defaults: election timeout 10..=20 ticks, heartbeat every 3
+    /// ticks, at most 64 entries and 1 MiB per append, 256 appends in flight
+    /// per follower, no snapshot hint, pre-vote and check-quorum on, RNG seed
+    /// = `id`.
+    pub fn new(id: NodeId, peers: impl IntoIterator<Item = NodeId>) -> Self {
+        let mut peers: Vec<NodeId> = peers.into_iter().filter(|&peer| peer != id).collect();
+        // Sorted so that iteration order (and so output order) is deterministic.
+        peers.sort_unstable();
+        peers.dedup();
+        Self {
+            id,
+            peers,
+            election_timeout_ticks_min: 10,
+            election_timeout_ticks_max: 20,
+            heartbeat_interval_ticks: 3,
+            batch_entries_max: 64,
+            batch_bytes_max: 1024 * 1024,
+            inflight_msgs_max: 256,
+            snapshot_threshold: 0,
+            seed: id,
+            check_quorum: true,
+            pre_vote: true,
+        }
+    }
+
+    /// A one-node cluster: no peers, a quorum of one.
+    pub fn single(id: NodeId) -> Self {
+        Self::new(id, [])
+    }
+
+    /// Randomised election-timeout bounds in ticks; normalised to
+    /// `min >= 1` and `max >= min` (`max < min` gives `(min, min)`).
+    pub fn with_election_timeout(mut self, min: u32, max: u32) -> Self {
+        self.election_timeout_ticks_min = min.max(1);
+        self.election_timeout_ticks_max = max.max(self.election_timeout_ticks_min);
+        self
+    }
+
+    /// Ticks between leader heartbeats; normalised to `>= 1`. Keep it well
+    /// below the election-timeout minimum.
+    pub fn with_heartbeat_interval(mut self, interval: u32) -> Self {
+        self.heartbeat_interval_ticks = interval.max(1);
+        self
+    }
+
+    /// Most entries one `AppendEntries` carries; normalised to `>= 1`.
+    pub fn with_max_batch(mut self, max_batch: usize) -> Self {
+        self.batch_entries_max = max_batch.max(1);
+        self
+    }
+
+    /// Most command bytes one `AppendEntries` carries; normalised to `>= 1`.
+    /// A single entry larger than the bound is still sent, alone.
+    pub fn with_max_batch_bytes(mut self, max_bytes: usize) -> Self {
+        self.batch_bytes_max = max_bytes.max(1);
+        self
+    }
+
+    /// Most unacknowledged appends in flight to one follower while it is
+    /// replicating (optimistic pipelining); normalised to `>= 1`.
+    pub fn with_max_inflight(mut self, max_inflight: usize) -> Self {
+        self.inflight_msgs_max = max_inflight.max(1);
+        self
+    }
+
+    /// Applied entries after which the node hints `Action::Snapshot`
+    /// (`0` turns the hint off).
+    pub fn with_snapshot_threshold(mut self, threshold: usize) -> Self {
+        self.snapshot_threshold = threshold;
+        self
+    }
+
+    /// Seed for the deterministic election-timeout RNG.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Whether a leader that has not heard from a quorum within an election
+    /// timeout steps down (Raft thesis 6.2). On by default.
+    pub fn with_check_quorum(mut self, check_quorum: bool) -> Self {
+        self.check_quorum = check_quorum;
+        self
+    }
+
+    /// Whether a node runs a pre-vote round before bumping its term (Raft
+    /// thesis 9.6). On by default.
+    pub fn with_pre_vote(mut self, pre_vote: bool) -> Self {
+        self.pre_vote = pre_vote;
+        self
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The other voters, sorted, without this node.
+    pub fn peers(&self) -> &[NodeId] {
+        &self.peers
+    }
+
+    /// Election-timeout bounds `(min, max)` in ticks.
+    pub fn election_timeout(&self) -> (u32, u32) {
+        (
+            self.election_timeout_ticks_min,
+            self.election_timeout_ticks_max,
+        )
+    }
+
+    /// Ticks between heartbeats.
+    pub fn heartbeat_interval(&self) -> u32 {
+        self.heartbeat_interval_ticks
+    }
+
+    /// Most entries per `AppendEntries`.
+    pub fn max_batch(&self) -> usize {
+        self.batch_entries_max
+    }
+
+    /// Most command bytes per `AppendEntries`.
+    pub fn max_batch_bytes(&self) -> usize {
+        self.batch_bytes_max
+    }
+
+    /// Most appends in flight per follower.
+    pub fn max_inflight(&self) -> usize {
+        self.inflight_msgs_max
+    }
+
+    /// Applied entries between snapshot hints (`0` = off).
+    pub fn snapshot_threshold(&self) -> usize {
+        self.snapshot_threshold
+    }
+
+    /// RNG seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Whether check-quorum is on.
+    pub fn check_quorum(&self) -> bool {
+        self.check_quorum
+    }
+
+    /// Whether pre-vote is on.
+    pub fn pre_vote(&self) -> bool {
+        self.pre_vote
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_are_sorted_deduplicated_and_exclude_self() {
+        let cfg = RaftConfig::new(2, [3, 2, 1, 3]);
+        assert_eq!(cfg.peers(), &[1, 3]);
+    }
+
+    #[test]
+    fn degenerate_values_are_normalised() {
+        let cfg = RaftConfig::single(1)
+            .with_election_timeout(0, 0)
+            .with_heartbeat_interval(0)
+            .with_max_batch(0)
+            .with_max_batch_bytes(0)
+            .with_max_inflight(0);
+        assert_eq!(cfg.election_timeout(), (1, 1));
+        assert_eq!(cfg.heartbeat_interval(), 1);
+        assert_eq!(cfg.max_batch(), 1);
+        assert_eq!(cfg.max_batch_bytes(), 1);
+        assert_eq!(cfg.max_inflight(), 1);
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let cfg = RaftConfig::new(7, [8]);
+        assert_eq!(cfg.election_timeout(), (10, 20));
+        assert_eq!(cfg.heartbeat_interval(), 3);
+        assert_eq!(cfg.max_batch(), 64);
+        assert_eq!(cfg.snapshot_threshold(), 0);
+        assert_eq!(cfg.seed(), 7);
+        assert!(cfg.check_quorum());
+        assert!(cfg.pre_vote());
+    }
+}

@@ -1,0 +1,113 @@
+//! What goes into `RaftNode::step` (events) and what comes out (actions).
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::types::{Index, NodeId, Term};
+
+/// An input to `RaftNode::step`. A node changes state only in response to an
+/// event.
+///
+/// ```
+/// use raft_core::{Event, Message, RequestVote};
+/// let _tick = Event::Tick;
+/// let _propose = Event::Propose(b"cmd".to_vec());
+/// let _read = Event::Read { id: 7 };
+/// let _msg = Event::Message(Message::RequestVote(RequestVote {
+///     term: 1, candidate: 2, last_log_index: 0, last_log_term: 0, force: false,
+/// }));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// One logical clock tick; the caller picks the wall-clock interval.
+    Tick,
+    /// A message arrived from a peer.
+    Message(Message),
+    /// A client proposes a command (leader only, else `Error::NotLeader`).
+    Propose(Vec<u8>),
+    /// The application's answer to `Action::Snapshot`: its state through
+    /// `index`, so the log before it can be compacted.
+    Snapshot {
+        /// The last index the snapshot covers.
+        index: Index,
+        /// The serialized state machine.
+        data: Vec<u8>,
+    },
+    /// Add a voter (single-server change, thesis 4.1).
+    AddServer(NodeId),
+    /// Remove a voter (single-server change, thesis 4.1).
+    RemoveServer(NodeId),
+    /// Add a non-voting learner.
+    AddLearner(NodeId),
+    /// Promote a learner to voter.
+    PromoteLearner(NodeId),
+    /// Hand leadership to a caught-up voter (thesis 3.10).
+    TransferLeadership(NodeId),
+    /// A linearizable read tagged `id` (ReadIndex, thesis 6.4); answered by
+    /// `Action::ReadReady { id, .. }`.
+    Read {
+        /// The caller's tag for this read.
+        id: u64,
+    },
+}
+
+/// An output of `RaftNode::step`, for the caller to carry out **in order**.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Deliver `message` to node `to`. Everything it depends on is durable.
+    Send {
+        /// Destination node.
+        to: NodeId,
+        /// The message.
+        message: Message,
+    },
+    /// Apply a committed command to the state machine. Emitted for normal,
+    /// non-empty entries only, in strictly increasing index order, each once.
+    Apply {
+        /// The entry's index.
+        index: Index,
+        /// The entry's term.
+        term: Term,
+        /// The command.
+        command: Vec<u8>,
+    },
+    /// Hint: snapshot the state machine through `index` and answer with
+    /// `Event::Snapshot`.
+    Snapshot {
+        /// The applied index to snapshot through.
+        index: Index,
+        /// Its term.
+        term: Term,
+    },
+    /// Replace the state machine with `data`; applies resume at `index + 1`.
+    RestoreSnapshot {
+        /// The last index the snapshot covers.
+        index: Index,
+        /// Its term.
+        term: Term,
+        /// The serialized state machine.
+        data: Vec<u8>,
+    },
+    /// The voters changed (on append of a configuration entry).
+    MembershipChanged {
+        /// The new voters.
+        members: Vec<NodeId>,
+    },
+    /// The read tagged `id` may be served now: leadership was confirmed after
+    /// the read arrived and the state machine is applied through `index`.
+    ReadReady {
+        /// The caller's tag.
+        id: u64,
+        /// The read index.
+        index: Index,
+    },
+    /// Only from `RaftNode::step_many`: event number `event` (0-based) of
+    /// the batch failed with a non-fatal `error` (say, `NotLeader`) and had no
+    /// effect; the other events' actions are all present.
+    Rejected {
+        /// Position of the failed event in the batch.
+        event: usize,
+        /// Why it failed.
+        error: Error,
+    },
+}
