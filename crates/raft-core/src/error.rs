@@ -56,6 +56,13 @@ pub enum Error {
         /// What was asked for.
         what: &'static str,
     },
+    /// The request can never succeed as asked (for example a snapshot past
+    /// the applied index, or a transfer to a non-voter); nothing changed.
+    #[error("invalid request: {what}")]
+    InvalidRequest {
+        /// What was wrong with it.
+        what: &'static str,
+    },
 }
 
 fn leader_hint(leader: Option<NodeId>) -> String {
@@ -96,6 +103,7 @@ impl error_forge::ForgeError for Error {
             Error::Encoding { .. } => "Encoding",
             Error::ConfigInProgress => "ConfigInProgress",
             Error::Unsupported { .. } => "Unsupported",
+            Error::InvalidRequest { .. } => "InvalidRequest",
         }
     }
 
@@ -106,6 +114,7 @@ impl error_forge::ForgeError for Error {
             Error::Encoding { .. } => "Encoding failure",
             Error::ConfigInProgress => "Configuration change in progress",
             Error::Unsupported { .. } => "Unsupported request",
+            Error::InvalidRequest { .. } => "Invalid request",
         }
     }
 
@@ -134,6 +143,7 @@ mod tests {
             (Error::storage("sync", "eio"), false, true),
             (Error::encoding("decode", "bad tag"), false, false),
             (Error::Unsupported { what: "x" }, false, false),
+            (Error::InvalidRequest { what: "x" }, false, false),
         ];
         for (err, retryable, fatal) in cases {
             assert_eq!(err.is_retryable(), retryable, "{err}");

@@ -114,8 +114,7 @@ pub trait RaftLog {
 /// assert!(check_contiguous(4, &batch).is_err());
 /// ```
 pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
-    let mut expected = last_index + 1;
-    for entry in entries {
+    for (expected, entry) in (last_index + 1..).zip(entries) {
         if entry.index != expected {
             return Err(Error::storage(
                 "append",
@@ -125,7 +124,6 @@ pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
                 ),
             ));
         }
-        expected += 1;
     }
     Ok(())
 }

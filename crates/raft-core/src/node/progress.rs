@@ -1,0 +1,213 @@
+//! What the leader knows of each follower's log: match/next, the replication
+//! state (probe, replicate, snapshot), and the window of appends in flight.
+
+use std::collections::VecDeque;
+
+use crate::node::status::{PeerStatus, ReplicationState};
+use crate::types::{Index, NodeId};
+
+/// The leader's view of one follower.
+///
+/// Invariant: `match_index < next_index`.
+#[derive(Clone, Debug)]
+pub(crate) struct Progress {
+    pub(crate) id: NodeId,
+    /// Highest index known replicated on the follower.
+    pub(crate) match_index: Index,
+    /// Next index to send.
+    pub(crate) next_index: Index,
+    pub(crate) state: ReplicationState,
+    /// In `Probe`: an append is out and unanswered, so hold off until a
+    /// reply or the next heartbeat (one probe per round trip).
+    pub(crate) probe_sent: bool,
+    /// In `Replicate`: last index of each append in flight, oldest first.
+    /// Invariant: at most `inflight_msgs_max` long.
+    inflight: VecDeque<Index>,
+    /// Heard from since the last check-quorum round (thesis 6.2).
+    pub(crate) recent_active: bool,
+    /// `match_index` at the previous heartbeat, to detect a stalled pipeline
+    /// (a lost append that no reply will ever report).
+    pub(crate) match_at_last_heartbeat: Index,
+    /// Highest read-probe sequence the follower acknowledged (thesis 6.4).
+    pub(crate) read_acked_seq: u64,
+    /// In `Snapshot`: ticks since the snapshot was sent, to resend it if the
+    /// reply was lost.
+    pub(crate) snapshot_elapsed_ticks: u32,
+}
+
+impl Progress {
+    pub(crate) fn new(id: NodeId, last_index: Index) -> Self {
+        Self {
+            id,
+            match_index: 0,
+            next_index: last_index + 1,
+            state: ReplicationState::Probe,
+            probe_sent: false,
+            inflight: VecDeque::new(),
+            recent_active: false,
+            match_at_last_heartbeat: 0,
+            read_acked_seq: 0,
+            snapshot_elapsed_ticks: 0,
+        }
+    }
+
+    /// Whether the leader must hold off sending appends.
+    pub(crate) fn is_paused(&self, inflight_msgs_max: usize) -> bool {
+        match self.state {
+            ReplicationState::Probe => self.probe_sent,
+            ReplicationState::Replicate => self.inflight.len() >= inflight_msgs_max,
+            ReplicationState::Snapshot => true,
+        }
+    }
+
+    /// Fall back to probing from `next_index` (after a rejection, a stall,
+    /// or a snapshot).
+    pub(crate) fn become_probe(&mut self, next_index: Index) {
+        self.state = ReplicationState::Probe;
+        self.next_index = next_index.max(self.match_index + 1);
+        self.probe_sent = false;
+        self.inflight.clear();
+    }
+
+    /// Stream optimistically from just past `match_index`.
+    pub(crate) fn become_replicate(&mut self) {
+        self.state = ReplicationState::Replicate;
+        self.next_index = self.match_index + 1;
+        self.probe_sent = false;
+        self.inflight.clear();
+    }
+
+    /// Wait for the follower to install the snapshot at `index`.
+    pub(crate) fn become_snapshot(&mut self) {
+        self.state = ReplicationState::Snapshot;
+        self.probe_sent = false;
+        self.inflight.clear();
+        self.snapshot_elapsed_ticks = 0;
+    }
+
+    /// Record an append ending at `last_index` as sent.
+    pub(crate) fn sent_entries(&mut self, last_index: Index) {
+        match self.state {
+            ReplicationState::Replicate => {
+                self.next_index = last_index + 1;
+                self.inflight.push_back(last_index);
+            }
+            ReplicationState::Probe => self.probe_sent = true,
+            ReplicationState::Snapshot => {}
+        }
+    }
+
+    /// The follower holds everything through `index`. Returns whether
+    /// `match_index` moved (a late or duplicated reply moves nothing).
+    pub(crate) fn acknowledge(&mut self, index: Index) -> bool {
+        self.probe_sent = false;
+        while self.inflight.front().is_some_and(|&last| last <= index) {
+            self.inflight.pop_front();
+        }
+        if index <= self.match_index {
+            return false;
+        }
+        self.match_index = index;
+        self.next_index = self.next_index.max(index + 1);
+        true
+    }
+
+    pub(crate) fn status(&self) -> PeerStatus {
+        PeerStatus {
+            id: self.id,
+            match_index: self.match_index,
+            next_index: self.next_index,
+            state: self.state,
+            inflight: self.inflight.len(),
+            recent_active: self.recent_active,
+        }
+    }
+}
+
+/// Progress of every other voter, sorted by id so iteration (and so output)
+/// order is deterministic.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ProgressTracker {
+    peers: Vec<Progress>,
+}
+
+impl ProgressTracker {
+    pub(crate) fn new(peers: &[NodeId], last_index: Index) -> Self {
+        Self {
+            peers: peers
+                .iter()
+                .map(|&id| Progress::new(id, last_index))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn get(&self, id: NodeId) -> Option<&Progress> {
+        self.peers
+            .binary_search_by_key(&id, |pr| pr.id)
+            .ok()
+            .map(|pos| &self.peers[pos])
+    }
+
+    pub(crate) fn get_mut(&mut self, id: NodeId) -> Option<&mut Progress> {
+        self.peers
+            .binary_search_by_key(&id, |pr| pr.id)
+            .ok()
+            .map(|pos| &mut self.peers[pos])
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Progress> {
+        self.peers.iter()
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Progress> {
+        self.peers.iter_mut()
+    }
+
+    /// Number of peers tracked.
+    pub(crate) fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// The id of the `i`th peer (for loops that must also borrow the node).
+    pub(crate) fn id_at(&self, i: usize) -> NodeId {
+        self.peers[i].id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicate_window_pauses_when_full_and_frees_on_ack() {
+        let mut pr = Progress::new(2, 10);
+        pr.acknowledge(10);
+        pr.become_replicate();
+        pr.sent_entries(12);
+        pr.sent_entries(14);
+        assert!(pr.is_paused(2), "two appends in flight fill a window of 2");
+        assert_eq!(pr.next_index, 15);
+        assert!(pr.acknowledge(12));
+        assert!(!pr.is_paused(2));
+        assert!(!pr.acknowledge(11), "a late reply never lowers match");
+        assert_eq!(pr.match_index, 12);
+    }
+
+    #[test]
+    fn probe_sends_one_at_a_time() {
+        let mut pr = Progress::new(2, 5);
+        assert!(!pr.is_paused(8));
+        pr.sent_entries(6);
+        assert!(pr.is_paused(8));
+        pr.acknowledge(0);
+        assert!(!pr.is_paused(8));
+    }
+
+    #[test]
+    fn become_probe_never_goes_below_match() {
+        let mut pr = Progress::new(2, 5);
+        pr.acknowledge(4);
+        pr.become_probe(1);
+        assert_eq!(pr.next_index, 5);
+    }
+}

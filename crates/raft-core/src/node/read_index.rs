@@ -1,0 +1,162 @@
+//! Linearizable reads by ReadIndex (Raft thesis 6.4).
+//!
+//! 1. A read arriving at the leader records the commit index as its read
+//!    index, once the leader has committed an entry of its own term (until
+//!    then it waits: the leader's commit index may be stale).
+//! 2. The leader confirms it is still leader: one `ReadProbe` round, tagged
+//!    with a sequence number greater than any sent before the read arrived,
+//!    acknowledged by a majority.
+//! 3. Once confirmed and applied through the read index, the read is
+//!    answered with `Action::ReadReady`. A deposed leader drops its reads.
+
+use std::collections::VecDeque;
+
+use super::RaftNode;
+use super::quorum;
+use crate::error::Result;
+use crate::event::Action;
+use crate::log::RaftLog;
+use crate::message::{Message, ReadProbe, ReadProbeReply};
+use crate::types::Index;
+
+#[derive(Clone, Copy, Debug)]
+struct PendingRead {
+    id: u64,
+    index: Index,
+    /// The probe round that must be acknowledged by a majority.
+    seq: u64,
+}
+
+/// The leader's reads in flight.
+///
+/// Invariant: `pending` is ordered by `seq` and by `index` alike.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ReadIndex {
+    /// The sequence number of the next probe round (rounds start at 1).
+    next_seq: u64,
+    /// A read is waiting for the round `next_seq` to be sent.
+    round_wanted: bool,
+    /// Reads that arrived before an entry of this term committed.
+    awaiting_commit: Vec<u64>,
+    pending: VecDeque<PendingRead>,
+}
+
+impl ReadIndex {
+    /// Drops every read (on election or deposition).
+    pub(crate) fn reset(&mut self) {
+        self.next_seq = self.next_seq.max(1);
+        self.round_wanted = false;
+        self.awaiting_commit.clear();
+        self.pending.clear();
+    }
+
+    fn push(&mut self, id: u64, index: Index) {
+        self.next_seq = self.next_seq.max(1);
+        self.pending.push_back(PendingRead {
+            id,
+            index,
+            seq: self.next_seq,
+        });
+        self.round_wanted = true;
+    }
+}
+
+impl<L: RaftLog> RaftNode<L> {
+    pub(super) fn handle_read(&mut self, id: u64) -> Result<()> {
+        self.ensure_leader()?;
+        if self.committed_in_current_term() {
+            self.reads.push(id, self.commit_index);
+        } else {
+            self.reads.awaiting_commit.push(id);
+        }
+        Ok(())
+    }
+
+    fn committed_in_current_term(&self) -> bool {
+        self.log.term_at(self.commit_index) == Some(self.term)
+    }
+
+    /// Admits reads that waited for this term's first commit, and sends the
+    /// probe round the pending reads need (one round for all of them).
+    pub(super) fn start_read_rounds(&mut self) {
+        if !self.reads.awaiting_commit.is_empty() && self.committed_in_current_term() {
+            let commit = self.commit_index;
+            for id in std::mem::take(&mut self.reads.awaiting_commit) {
+                self.reads.push(id, commit);
+            }
+        }
+        if !std::mem::take(&mut self.reads.round_wanted) {
+            return;
+        }
+        let probe = ReadProbe {
+            term: self.term,
+            leader: self.id(),
+            seq: self.reads.next_seq,
+        };
+        self.reads.next_seq += 1;
+        for i in 0..self.voters.len() {
+            let to = self.voters[i];
+            if to != self.id() {
+                self.send(to, Message::ReadProbe(probe.clone()));
+            }
+        }
+    }
+
+    /// Answers every read whose round a majority acknowledged and whose
+    /// index is applied.
+    pub(super) fn release_reads(&mut self) {
+        if self.reads.pending.is_empty() {
+            return;
+        }
+        let (id, progress) = (self.id(), &self.progress);
+        let confirmed_seq =
+            quorum::committed_index(&self.voters, &mut self.quorum_scratch, |voter| {
+                if voter == id {
+                    u64::MAX
+                } else {
+                    progress.get(voter).map_or(0, |pr| pr.read_acked_seq)
+                }
+            });
+        while let Some(read) = self.reads.pending.front().copied() {
+            if read.seq > confirmed_seq || read.index > self.last_applied {
+                break;
+            }
+            self.reads.pending.pop_front();
+            self.out.push(Action::ReadReady {
+                id: read.id,
+                index: read.index,
+            });
+        }
+    }
+
+    pub(super) fn handle_read_probe(&mut self, probe: ReadProbe) -> Result<()> {
+        if self.is_leader() {
+            return Ok(());
+        }
+        if self.role != crate::types::Role::Follower {
+            self.become_follower(self.term, Some(probe.leader))?;
+        }
+        // A probe is as good as a heartbeat: the leader is alive.
+        self.leader = Some(probe.leader);
+        self.election_elapsed_ticks = 0;
+        let reply = ReadProbeReply {
+            term: self.term,
+            from: self.id(),
+            seq: probe.seq,
+        };
+        self.send(probe.leader, Message::ReadProbeReply(reply));
+        Ok(())
+    }
+
+    pub(super) fn handle_read_probe_reply(&mut self, reply: ReadProbeReply) -> Result<()> {
+        if !self.is_leader() || reply.seq >= self.reads.next_seq {
+            // Not ours, or acknowledges a round never sent: ignore.
+            return Ok(());
+        }
+        if let Some(pr) = self.progress.get_mut(reply.from) {
+            pr.recent_active = true;
+            pr.read_acked_seq = pr.read_acked_seq.max(reply.seq);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,436 @@
+//! Log replication (Raft paper 5.3, 5.4): the leader's send path and
+//! per-follower flow control, the follower's append path with conflict
+//! hints, and commit by quorum of current-term entries.
+
+use super::RaftNode;
+use super::quorum;
+use super::status::ReplicationState;
+use crate::error::{Error, Result};
+use crate::event::Action;
+use crate::log::RaftLog;
+use crate::message::{AppendEntries, AppendEntriesReply, Message};
+use crate::types::{EntryKind, Index, NodeId, Role, Term};
+
+/// Entries handed to the state machine per log read while applying.
+const APPLY_CHUNK_ENTRIES: Index = 256;
+
+impl<L: RaftLog> RaftNode<L> {
+    // ----- leader: sending -------------------------------------------------
+
+    /// Sends each follower what it lacks, as its flow control allows.
+    pub(super) fn broadcast_append(&mut self) {
+        for i in 0..self.progress.len() {
+            let to = self.progress.id_at(i);
+            self.send_appends_while_open(to);
+        }
+    }
+
+    /// Optimistic pipelining: in `Replicate`, keep sending batches until the
+    /// follower is caught up or the in-flight window is full.
+    pub(super) fn send_appends_while_open(&mut self, to: NodeId) {
+        while self.send_append(to, false) {
+            let replicating = self
+                .progress
+                .get(to)
+                .is_some_and(|pr| pr.state == ReplicationState::Replicate);
+            if !replicating {
+                break;
+            }
+        }
+    }
+
+    /// Sends one `AppendEntries` from the follower's `next_index`, bounded
+    /// by `max_batch` entries and `max_batch_bytes`. With `allow_empty`, an
+    /// append with no entries (a probe) is sent too. Falls back to the
+    /// snapshot when the entries were compacted away. Returns whether
+    /// anything was sent.
+    pub(super) fn send_append(&mut self, to: NodeId, allow_empty: bool) -> bool {
+        let inflight_msgs_max = self.config.max_inflight();
+        let Some(pr) = self.progress.get(to) else {
+            return false;
+        };
+        if pr.is_paused(inflight_msgs_max) {
+            return false;
+        }
+        let next = pr.next_index;
+        let last = self.log.last_index();
+        if next > last && !allow_empty {
+            return false;
+        }
+        let prev = next - 1;
+        let Some(prev_term) = self.log.term_at(prev) else {
+            return self.send_snapshot(to);
+        };
+        let entries = if next <= last {
+            let batch_end = last.min(next.saturating_add(self.config.max_batch() as Index - 1));
+            let entries = self
+                .log
+                .entries_bounded(next, batch_end, self.config.max_batch_bytes());
+            if entries.is_empty() {
+                return self.send_snapshot(to);
+            }
+            entries
+        } else {
+            Vec::new()
+        };
+        let last_sent = prev + entries.len() as Index;
+        if let Some(pr) = self.progress.get_mut(to)
+            && (!entries.is_empty() || pr.state == ReplicationState::Probe)
+        {
+            pr.sent_entries(last_sent);
+        }
+        let message = AppendEntries {
+            term: self.term,
+            leader: self.id(),
+            prev_log_index: prev,
+            prev_log_term: prev_term,
+            entries,
+            leader_commit: self.commit_index,
+        };
+        self.send(to, Message::AppendEntries(message));
+        true
+    }
+
+    /// Every heartbeat interval: assert leadership, carry the commit index,
+    /// retry probes, and restart a pipeline that stalled on a lost append.
+    pub(super) fn broadcast_heartbeat(&mut self) {
+        let (timeout_min, _) = self.config.election_timeout();
+        let interval = self.config.heartbeat_interval();
+        let last = self.log.last_index();
+        for i in 0..self.progress.len() {
+            let to = self.progress.id_at(i);
+            let Some(pr) = self.progress.get_mut(to) else {
+                continue;
+            };
+            match pr.state {
+                ReplicationState::Probe => {
+                    // The previous probe may have been lost: try again.
+                    pr.probe_sent = false;
+                    self.send_append(to, true);
+                }
+                ReplicationState::Replicate => {
+                    let stalled = pr.match_index == pr.match_at_last_heartbeat
+                        && pr.match_index < last
+                        && pr.is_paused(1);
+                    pr.match_at_last_heartbeat = pr.match_index;
+                    if stalled {
+                        let next = pr.match_index + 1;
+                        pr.become_probe(next);
+                        self.send_append(to, true);
+                    } else {
+                        self.send_heartbeat(to);
+                    }
+                }
+                ReplicationState::Snapshot => {
+                    pr.snapshot_elapsed_ticks = pr.snapshot_elapsed_ticks.saturating_add(interval);
+                    if pr.snapshot_elapsed_ticks >= timeout_min {
+                        // The snapshot or its reply was lost: send it again.
+                        let next = pr.next_index;
+                        pr.become_probe(next);
+                        self.send_append(to, true);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An empty append at the follower's match index: it always matches, so
+    /// it never knocks a healthy pipeline back to probing.
+    fn send_heartbeat(&mut self, to: NodeId) {
+        let Some(pr) = self.progress.get(to) else {
+            return;
+        };
+        let prev = pr.match_index;
+        let Some(prev_term) = self.log.term_at(prev) else {
+            self.send_append(to, true);
+            return;
+        };
+        let message = AppendEntries {
+            term: self.term,
+            leader: self.id(),
+            prev_log_index: prev,
+            prev_log_term: prev_term,
+            entries: Vec::new(),
+            leader_commit: self.commit_index,
+        };
+        self.send(to, Message::AppendEntries(message));
+    }
+
+    // ----- leader: replies and commit --------------------------------------
+
+    pub(super) fn handle_append_reply(&mut self, reply: AppendEntriesReply) -> Result<()> {
+        if !self.is_leader() {
+            return Ok(());
+        }
+        let last = self.log.last_index();
+        let Some(pr) = self.progress.get_mut(reply.from) else {
+            return Ok(());
+        };
+        pr.recent_active = true;
+        if reply.success {
+            if reply.match_index > last {
+                // Claims entries we never sent: bad input, ignore it.
+                return Ok(());
+            }
+            let moved = pr.acknowledge(reply.match_index);
+            if pr.state != ReplicationState::Replicate {
+                pr.become_replicate();
+            }
+            if moved && self.maybe_commit() {
+                // Followers learn the new commit index with the next append.
+            }
+            self.maybe_send_timeout_now(reply.from);
+        } else {
+            if reply.conflict_index == 0 {
+                // A refusal without a hint is a stale-term answer, which the
+                // term rules already handled.
+                return Ok(());
+            }
+            let next = self.next_index_after_rejection(reply.conflict_index, reply.conflict_term);
+            if let Some(pr) = self.progress.get_mut(reply.from) {
+                pr.become_probe(next.min(last + 1));
+            }
+        }
+        self.send_appends_while_open(reply.from);
+        Ok(())
+    }
+
+    /// Conflict-hint backtracking (Raft 5.3, "the leader can decrement
+    /// nextIndex to bypass all of the conflicting entries in that term"):
+    /// if we hold entries of the follower's conflicting term, resume just
+    /// after our last one; otherwise at the follower's first index of it.
+    fn next_index_after_rejection(&self, conflict_index: Index, conflict_term: Term) -> Index {
+        if conflict_term > 0 {
+            let last_of_term = self.last_index_of_term(conflict_term);
+            if last_of_term > 0 {
+                return last_of_term + 1;
+            }
+        }
+        conflict_index
+    }
+
+    /// The last index holding `term` in our log (`0` if none). Terms never
+    /// decrease along a log, so this is a binary search.
+    fn last_index_of_term(&self, term: Term) -> Index {
+        // Smallest index whose term exceeds `term`, minus one.
+        let (mut lo, mut hi) = (self.log.snapshot_index(), self.log.last_index() + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.log.term_at(mid).unwrap_or(0) <= term {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let candidate = lo.saturating_sub(1);
+        if self.log.term_at(candidate) == Some(term) {
+            candidate
+        } else {
+            0
+        }
+    }
+
+    /// Advances the commit index to the highest index a majority holds,
+    /// counting the leader only through what it has synced (thesis
+    /// 10.2.1). Returns whether it moved.
+    pub(super) fn maybe_commit(&mut self) -> bool {
+        let (id, durable) = (self.id(), self.durable_index);
+        let progress = &self.progress;
+        let acked = quorum::committed_index(&self.voters, &mut self.quorum_scratch, |voter| {
+            if voter == id {
+                durable
+            } else {
+                progress.get(voter).map_or(0, |pr| pr.match_index)
+            }
+        });
+        let candidate = acked.min(self.log.last_index());
+        // Raft 5.4.2 (Figure 8): only an entry of the current term commits by
+        // counting replicas; earlier entries commit with it.
+        if candidate > self.commit_index && self.log.term_at(candidate) == Some(self.term) {
+            self.commit_index = candidate;
+            return true;
+        }
+        false
+    }
+
+    // ----- follower --------------------------------------------------------
+
+    pub(super) fn handle_append_entries(&mut self, request: AppendEntries) -> Result<()> {
+        if self.role == Role::Leader {
+            // Election safety: two leaders in one term is impossible, so this
+            // message is corrupt or forged. Ignore it.
+            return Ok(());
+        }
+        if self.role == Role::Candidate {
+            // Raft 5.2: a candidate that hears from the leader of its term
+            // steps down.
+            self.become_follower(self.term, Some(request.leader))?;
+        }
+        self.leader = Some(request.leader);
+        self.election_elapsed_ticks = 0;
+        if !is_well_formed(&request) {
+            return Ok(());
+        }
+        let leader = request.leader;
+        let reply = self.append_from_leader(request)?;
+        self.send(leader, Message::AppendEntriesReply(reply));
+        Ok(())
+    }
+
+    /// Raft 5.3: the consistency check, conflict truncation and append.
+    fn append_from_leader(&mut self, request: AppendEntries) -> Result<AppendEntriesReply> {
+        let AppendEntries {
+            mut prev_log_index,
+            mut prev_log_term,
+            mut entries,
+            leader_commit,
+            ..
+        } = request;
+        let last_new = prev_log_index + entries.len() as Index;
+        if prev_log_index < self.commit_index {
+            // Log Matching: our log through the commit index is already the
+            // leader's, so skip what we hold. (A late or duplicated append
+            // lands here and changes nothing.)
+            let behind = usize::try_from(self.commit_index - prev_log_index).unwrap_or(usize::MAX);
+            entries.drain(..behind.min(entries.len()));
+            prev_log_index = self.commit_index;
+            prev_log_term = self.log.term_at(prev_log_index).unwrap_or(0);
+        }
+        match self.log.term_at(prev_log_index) {
+            None => {
+                // Too short: resume just past our end.
+                return Ok(self.reject(self.log.last_index() + 1, 0));
+            }
+            Some(term) if term != prev_log_term => {
+                // Conflict: point at the first entry of our conflicting term.
+                let first = self.first_index_of_term(term, prev_log_index);
+                return Ok(self.reject(first.max(self.commit_index + 1), term));
+            }
+            Some(_) => {}
+        }
+        let first_new = entries
+            .iter()
+            .position(|entry| self.log.term_at(entry.index) != Some(entry.term));
+        if let Some(position) = first_new {
+            let first_index = entries[position].index;
+            debug_assert!(
+                first_index > self.commit_index,
+                "node {}: would truncate committed index {first_index} (commit {})",
+                self.id(),
+                self.commit_index
+            );
+            if first_index <= self.log.last_index() {
+                // Raft 5.3: an existing entry conflicts with a new one (same
+                // index, different term): delete it and all that follow. An
+                // append that merely repeats what we hold truncates nothing.
+                self.log.truncate(first_index)?;
+            }
+            self.log.append(&entries[position..])?;
+            self.unsynced = true;
+            self.note_config_entries(&entries[position..]);
+        }
+        let matched = last_new.max(self.commit_index);
+        // Raft 5.3: commit = min(leaderCommit, index of last new entry); never
+        // lowered by a late message.
+        let commit = leader_commit.min(matched);
+        if commit > self.commit_index {
+            self.commit_index = commit;
+        }
+        Ok(AppendEntriesReply {
+            term: self.term,
+            success: true,
+            from: self.id(),
+            match_index: matched,
+            conflict_index: 0,
+            conflict_term: 0,
+        })
+    }
+
+    fn reject(&self, conflict_index: Index, conflict_term: Term) -> AppendEntriesReply {
+        AppendEntriesReply {
+            term: self.term,
+            success: false,
+            from: self.id(),
+            match_index: 0,
+            conflict_index,
+            conflict_term,
+        }
+    }
+
+    /// The first index of `term` at or below `upto` (binary search: terms
+    /// never decrease along a log).
+    fn first_index_of_term(&self, term: Term, upto: Index) -> Index {
+        let (mut lo, mut hi) = (self.log.snapshot_index() + 1, upto);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.log.term_at(mid).unwrap_or(0) < term {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    // ----- all roles: apply ------------------------------------------------
+
+    /// Hands committed entries to the state machine, in order, each once.
+    /// Empty (no-op) and configuration entries are skipped.
+    pub(super) fn apply_committed(&mut self) -> Result<()> {
+        while self.last_applied < self.commit_index {
+            let from = self.last_applied + 1;
+            let to = self
+                .commit_index
+                .min(from.saturating_add(APPLY_CHUNK_ENTRIES - 1));
+            let entries = self.log.entries(from, to);
+            if entries.is_empty() {
+                return Err(Error::storage(
+                    "apply",
+                    format_args!("committed entry {from} is missing from the log"),
+                ));
+            }
+            for entry in entries {
+                if entry.index != self.last_applied + 1 {
+                    return Err(Error::storage(
+                        "apply",
+                        format_args!(
+                            "log returned entry {} where {} was expected",
+                            entry.index,
+                            self.last_applied + 1
+                        ),
+                    ));
+                }
+                self.last_applied = entry.index;
+                if entry.kind == EntryKind::Normal && !entry.command.is_empty() {
+                    self.out.push(Action::Apply {
+                        index: entry.index,
+                        term: entry.term,
+                        command: entry.command,
+                    });
+                }
+            }
+        }
+        self.maybe_hint_snapshot();
+        Ok(())
+    }
+}
+
+/// Entries must continue `prev_log_index` contiguously with terms that
+/// never decrease and never exceed the leader's; anything else is corrupt
+/// input and is ignored rather than trusted.
+fn is_well_formed(request: &AppendEntries) -> bool {
+    let mut expected_index = request.prev_log_index;
+    let mut previous_term = request.prev_log_term;
+    for entry in &request.entries {
+        let Some(next) = expected_index.checked_add(1) else {
+            return false;
+        };
+        expected_index = next;
+        if entry.index != expected_index || entry.term < previous_term || entry.term > request.term
+        {
+            return false;
+        }
+        previous_term = entry.term;
+    }
+    true
+}
