@@ -26,7 +26,10 @@ impl Rng {
         debug_assert!(min <= max, "empty range {min}..={max}");
         let span = u64::from(max - min) + 1;
         // The modulo bias is at most span / 2^64: irrelevant for timeouts.
-        #[allow(clippy::cast_possible_truncation, reason = "the remainder is below span <= 2^32")]
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "the remainder is below span <= 2^32"
+        )]
         let offset = (self.next_u64() % span) as u32;
         min + offset
     }

@@ -139,7 +139,10 @@ impl LogEntry {
 fn encode_membership(voters: &[NodeId], learners: &[NodeId]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + 8 * (voters.len() + learners.len()));
     for group in [voters, learners] {
-        #[allow(clippy::cast_possible_truncation, reason = "a cluster has far fewer than 2^32 members")]
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a cluster has far fewer than 2^32 members"
+        )]
         out.extend_from_slice(&(group.len() as u32).to_le_bytes());
         for id in group {
             out.extend_from_slice(&id.to_le_bytes());

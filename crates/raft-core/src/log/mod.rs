@@ -55,7 +55,9 @@ pub trait RaftLog {
         let mut bytes = 0usize;
         let mut out = Vec::new();
         for index in from..=to {
-            let Some(entry) = self.entry(index) else { break };
+            let Some(entry) = self.entry(index) else {
+                break;
+            };
             bytes = bytes.saturating_add(entry.command.len());
             if !out.is_empty() && bytes > bytes_max {
                 break;

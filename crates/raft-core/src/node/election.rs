@@ -6,9 +6,7 @@ use super::progress::ProgressTracker;
 use super::quorum::{self, VoteResult};
 use crate::error::Result;
 use crate::log::RaftLog;
-use crate::message::{
-    Message, PreVote, PreVoteReply, RequestVote, RequestVoteReply, TimeoutNow,
-};
+use crate::message::{Message, PreVote, PreVoteReply, RequestVote, RequestVoteReply, TimeoutNow};
 use crate::types::{Index, LogEntry, NodeId, Role, Term};
 
 /// The vote round a candidate is running.
@@ -280,13 +278,11 @@ impl<L: RaftLog> RaftNode<L> {
                     last_index: 0,
                 })
             }
-            Message::ReadProbe(probe) => {
-                Message::ReadProbeReply(crate::message::ReadProbeReply {
-                    term,
-                    from: id,
-                    seq: probe.seq,
-                })
-            }
+            Message::ReadProbe(probe) => Message::ReadProbeReply(crate::message::ReadProbeReply {
+                term,
+                from: id,
+                seq: probe.seq,
+            }),
             _ => return,
         };
         self.send(from, reply);
@@ -343,8 +339,7 @@ impl<L: RaftLog> RaftNode<L> {
         } else {
             self.term
         };
-        if self.role != Role::Candidate || !self.campaign.pre_vote || reply.term != expected_term
-        {
+        if self.role != Role::Candidate || !self.campaign.pre_vote || reply.term != expected_term {
             return Ok(());
         }
         self.count_vote(reply.from, reply.vote_granted)

@@ -476,7 +476,10 @@ impl<L: RaftLog> RaftNode<L> {
     /// Every other voter, in id order.
     fn voter_peers(&self) -> impl Iterator<Item = NodeId> + '_ {
         let id = self.id();
-        self.voters.iter().copied().filter(move |&voter| voter != id)
+        self.voters
+            .iter()
+            .copied()
+            .filter(move |&voter| voter != id)
     }
 }
 

@@ -1,0 +1,269 @@
+//! Raft's safety properties (paper Figure 3), checked after every step of
+//! every node: Election Safety, Leader Append-Only, Log Matching, Leader
+//! Completeness, State Machine Safety, plus apply order and monotonic
+//! commit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use raft_core::{Action, EntryKind, Index, NodeId, RaftLog, RaftNode, Role, Term};
+
+use crate::sim_log::SimLog;
+
+/// A broken safety property: what broke, where, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The property (e.g. "election safety").
+    pub property: &'static str,
+    /// The details, with the node ids and numbers involved.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} violated: {}", self.property, self.detail)
+    }
+}
+
+impl std::error::Error for Violation {}
+
+fn violation(property: &'static str, detail: String) -> Result<(), Violation> {
+    Err(Violation { property, detail })
+}
+
+/// What the checker remembers of one node between steps.
+#[derive(Clone, Debug, Default)]
+struct NodeView {
+    role: Option<Role>,
+    term: Term,
+    commit_index: Index,
+    last_applied: Index,
+    /// How many of the log's append records were checked already.
+    appends_checked: usize,
+    entries_truncated: u64,
+}
+
+/// Observes every step of every node and fails on the first broken
+/// property.
+///
+/// ```
+/// use raft_core::{Event, RaftConfig, RaftNode};
+/// use raft_testkit::{SafetyChecker, SimLog};
+/// let mut node = RaftNode::with_log(RaftConfig::single(1), SimLog::new());
+/// let mut checker = SafetyChecker::new();
+/// for _ in 0..30 {
+///     let actions = node.step(Event::Tick).unwrap();
+///     checker.observe(&node, &actions).unwrap();
+/// }
+/// assert!(node.is_leader());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SafetyChecker {
+    /// Election Safety: at most one leader per term.
+    leaders: BTreeMap<Term, NodeId>,
+    /// Log Matching, by induction: an `(index, term)` pair names one entry
+    /// (kind and command) and one previous term.
+    entries: HashMap<(Index, Term), (Term, EntryKind, Vec<u8>)>,
+    /// State Machine Safety: the one command applied at each index.
+    applied: BTreeMap<Index, (Term, Vec<u8>)>,
+    nodes: BTreeMap<NodeId, NodeView>,
+}
+
+impl SafetyChecker {
+    /// A checker that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets a node's volatile view, for a node restarting from its disk
+    /// (its commit and apply legitimately restart from its snapshot).
+    pub fn node_restarted(&mut self, id: NodeId) {
+        self.nodes.remove(&id);
+    }
+
+    /// Checks every property after `node` produced `actions` in one step.
+    pub fn observe(
+        &mut self,
+        node: &RaftNode<SimLog>,
+        actions: &[Action],
+    ) -> Result<(), Violation> {
+        let id = node.id();
+        let mut view = self.nodes.remove(&id).unwrap_or_else(|| NodeView {
+            commit_index: node.log().snapshot_index(),
+            last_applied: node.log().snapshot_index(),
+            ..NodeView::default()
+        });
+        let result = self.check(node, actions, &mut view);
+        self.nodes.insert(id, view);
+        result
+    }
+
+    fn check(
+        &mut self,
+        node: &RaftNode<SimLog>,
+        actions: &[Action],
+        view: &mut NodeView,
+    ) -> Result<(), Violation> {
+        let id = node.id();
+        self.check_log_matching(node, view)?;
+        self.check_applies(id, actions, view)?;
+        if node.is_leader() {
+            let became_leader = view.role != Some(Role::Leader) || view.term != node.term();
+            if became_leader {
+                self.check_election_safety(id, node.term())?;
+                self.check_leader_completeness(node)?;
+            } else if node.log().entries_truncated() != view.entries_truncated {
+                return violation(
+                    "leader append-only",
+                    format!("leader {id} of term {} truncated its log", node.term()),
+                );
+            }
+        }
+        if node.commit_index() < view.commit_index {
+            return violation(
+                "monotonic commit",
+                format!(
+                    "node {id} lowered its commit index from {} to {}",
+                    view.commit_index,
+                    node.commit_index()
+                ),
+            );
+        }
+        view.role = Some(node.role());
+        view.term = node.term();
+        view.commit_index = node.commit_index();
+        view.entries_truncated = node.log().entries_truncated();
+        Ok(())
+    }
+
+    fn check_election_safety(&mut self, id: NodeId, term: Term) -> Result<(), Violation> {
+        match self.leaders.insert(term, id) {
+            Some(other) if other != id => violation(
+                "election safety",
+                format!("nodes {other} and {id} both led term {term}"),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// A new leader holds every entry applied anywhere (committed entries
+    /// are never lost), except those its snapshot covers.
+    fn check_leader_completeness(&self, node: &RaftNode<SimLog>) -> Result<(), Violation> {
+        let log = node.log();
+        for (&index, &(term, _)) in self.applied.range(log.snapshot_index() + 1..) {
+            if log.term_at(index) != Some(term) {
+                return violation(
+                    "leader completeness",
+                    format!(
+                        "node {} leads term {} without committed entry {index} of term {term} \
+                         (it has {:?})",
+                        node.id(),
+                        node.term(),
+                        log.term_at(index)
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// If two logs hold an entry with the same index and term, the entries
+    /// are identical and so are the logs before them (checked by induction
+    /// over each append's previous term).
+    fn check_log_matching(
+        &mut self,
+        node: &RaftNode<SimLog>,
+        view: &mut NodeView,
+    ) -> Result<(), Violation> {
+        let records = node.log().appended();
+        for record in &records[view.appends_checked.min(records.len())..] {
+            let entry = &record.entry;
+            let key = (entry.index, entry.term);
+            let value = (record.prev_term, entry.kind, entry.command.clone());
+            match self.entries.get(&key) {
+                Some(known) if *known != value => {
+                    return violation(
+                        "log matching",
+                        format!(
+                            "node {} holds entry {} of term {} as {value:?}, elsewhere {known:?}",
+                            node.id(),
+                            entry.index,
+                            entry.term
+                        ),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    self.entries.insert(key, value);
+                }
+            }
+        }
+        view.appends_checked = records.len();
+        Ok(())
+    }
+
+    /// Applies come in strictly increasing order, each index once, and no
+    /// two nodes apply different commands at one index.
+    fn check_applies(
+        &mut self,
+        id: NodeId,
+        actions: &[Action],
+        view: &mut NodeView,
+    ) -> Result<(), Violation> {
+        for action in actions {
+            match action {
+                Action::Apply {
+                    index,
+                    term,
+                    command,
+                } => {
+                    if *index <= view.last_applied {
+                        return violation(
+                            "apply order",
+                            format!(
+                                "node {id} applied {index} after {} (re-apply or out of order)",
+                                view.last_applied
+                            ),
+                        );
+                    }
+                    view.last_applied = *index;
+                    match self.applied.get(index) {
+                        Some((known_term, known)) if (known_term, known) != (term, command) => {
+                            return violation(
+                                "state machine safety",
+                                format!(
+                                    "node {id} applied {:?}@{term} at index {index}, \
+                                     another node applied {:?}@{known_term}",
+                                    String::from_utf8_lossy(command),
+                                    String::from_utf8_lossy(known)
+                                ),
+                            );
+                        }
+                        Some(_) => {}
+                        None => {
+                            self.applied.insert(*index, (*term, command.clone()));
+                        }
+                    }
+                }
+                Action::RestoreSnapshot { index, .. } => {
+                    if *index <= view.last_applied {
+                        return violation(
+                            "apply order",
+                            format!(
+                                "node {id} restored a snapshot at {index} after applying {}",
+                                view.last_applied
+                            ),
+                        );
+                    }
+                    view.last_applied = *index;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The command applied at each index so far (the committed history).
+    pub fn applied(&self) -> &BTreeMap<Index, (Term, Vec<u8>)> {
+        &self.applied
+    }
+}

@@ -1,0 +1,561 @@
+//! `Cluster`: N nodes over `SimLog`s and a simulated network, stepped
+//! deterministically from one seed, checked after every step.
+
+use std::collections::BTreeMap;
+
+use raft_core::{Action, Error, Event, Index, NodeId, RaftConfig, RaftLog, RaftNode, Role, Term};
+
+use crate::checker::{SafetyChecker, Violation};
+use crate::network::{FaultPlan, Network};
+use crate::rng::SimRng;
+use crate::sim_log::SimLog;
+
+/// Why a simulated run failed, with the seed and tick that reproduce it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimFailure {
+    /// The run's seed.
+    pub seed: u64,
+    /// The tick the failure was detected at.
+    pub tick: u64,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for SimFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "seed {:#x} failed at tick {}: {}\n  replay: cargo xtask sim --seed {:#x}",
+            self.seed, self.tick, self.reason, self.seed
+        )
+    }
+}
+
+impl std::error::Error for SimFailure {}
+
+/// Result of a simulation call.
+pub type SimResult<T = ()> = Result<T, SimFailure>;
+
+/// One simulated machine: the node while it runs, its disk while it is down,
+/// and what its state machine has seen.
+#[derive(Debug)]
+struct Machine {
+    config: RaftConfig,
+    node: Option<RaftNode<SimLog>>,
+    /// The disk of a crashed machine (only its synced writes).
+    disk: Option<SimLog>,
+    /// Commands applied since the state machine last started, by index.
+    applied: Vec<(Index, Vec<u8>)>,
+}
+
+/// Builds a [`Cluster`].
+///
+/// ```
+/// use raft_testkit::{Cluster, FaultPlan};
+/// let mut cluster = Cluster::builder().nodes(3).seed(7).faults(FaultPlan::none()).build();
+/// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+/// assert!(cluster.leader().is_some());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClusterBuilder {
+    nodes: u64,
+    seed: u64,
+    faults: FaultPlan,
+    tune: fn(RaftConfig) -> RaftConfig,
+}
+
+impl Default for ClusterBuilder {
+    fn default() -> Self {
+        Self {
+            nodes: 3,
+            seed: 0,
+            faults: FaultPlan::none(),
+            tune: |config| config,
+        }
+    }
+}
+
+impl ClusterBuilder {
+    /// Number of nodes (ids `1..=n`); at least 1.
+    pub fn nodes(mut self, n: u64) -> Self {
+        self.nodes = n.max(1);
+        self
+    }
+
+    /// The seed every random choice derives from.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The network faults to inject.
+    pub fn faults(mut self, faults: FaultPlan) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Adjusts each node's `RaftConfig` (timeouts, batch sizes...). Each
+    /// node's RNG seed is derived from the cluster seed before this runs.
+    pub fn tune(mut self, tune: fn(RaftConfig) -> RaftConfig) -> Self {
+        self.tune = tune;
+        self
+    }
+
+    /// The cluster, every node a follower at term 0.
+    pub fn build(self) -> Cluster {
+        let ids: Vec<NodeId> = (1..=self.nodes).collect();
+        let machines = ids
+            .iter()
+            .map(|&id| {
+                let config = (self.tune)(
+                    RaftConfig::new(id, ids.iter().copied())
+                        .with_seed(self.seed.wrapping_mul(0x9E37_79B9).wrapping_add(id)),
+                );
+                let node = RaftNode::with_log(config.clone(), SimLog::new());
+                let machine = Machine {
+                    config,
+                    node: Some(node),
+                    disk: None,
+                    applied: Vec::new(),
+                };
+                (id, machine)
+            })
+            .collect();
+        Cluster {
+            seed: self.seed,
+            now: 0,
+            rng: SimRng::new(self.seed),
+            faults: self.faults,
+            machines,
+            network: Network::new(),
+            checker: SafetyChecker::new(),
+            out: Vec::new(),
+            reads: BTreeMap::new(),
+            next_read_id: 1,
+            trace: false,
+        }
+    }
+}
+
+/// A deterministic simulated cluster. Every step of every node is checked
+/// against Raft's safety properties; the first violation fails the call
+/// that caused it, naming the seed that replays it.
+///
+/// ```
+/// use raft_testkit::Cluster;
+/// let mut cluster = Cluster::new(3, 42);
+/// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+/// cluster.propose(b"x = 1".to_vec()).unwrap();
+/// cluster.run_until(500, |c| c.all_applied_through(c.max_commit())).unwrap();
+/// for id in cluster.ids() {
+///     assert!(cluster.applied(id).iter().any(|(_, cmd)| cmd == b"x = 1"));
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Cluster {
+    seed: u64,
+    now: u64,
+    rng: SimRng,
+    faults: FaultPlan,
+    machines: BTreeMap<NodeId, Machine>,
+    network: Network,
+    checker: SafetyChecker,
+    /// Reused output buffer (the hot path allocates nothing per step).
+    out: Vec<Action>,
+    /// Reads in flight: id -> the highest index applied anywhere when the
+    /// read was issued (a linearizable read must reflect at least that).
+    reads: BTreeMap<u64, Index>,
+    next_read_id: u64,
+    /// Print every step to stderr (for replaying a failing seed).
+    trace: bool,
+}
+
+impl Cluster {
+    /// Prints every event and the actions it produced to stderr.
+    pub fn set_trace(&mut self, trace: bool) {
+        self.trace = trace;
+    }
+
+    /// `n` nodes on a perfect network.
+    pub fn new(n: u64, seed: u64) -> Self {
+        Self::builder().nodes(n).seed(seed).build()
+    }
+
+    /// A builder with every option.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder::default()
+    }
+
+    /// The run's seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The current tick.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Every node id, running or not.
+    pub fn ids(&self) -> Vec<NodeId> {
+        self.machines.keys().copied().collect()
+    }
+
+    /// The running node `id`, if it is up.
+    pub fn node(&self, id: NodeId) -> Option<&RaftNode<SimLog>> {
+        self.machines.get(&id).and_then(|m| m.node.as_ref())
+    }
+
+    /// Commands applied by `id`'s state machine since it last started.
+    pub fn applied(&self, id: NodeId) -> &[(Index, Vec<u8>)] {
+        self.machines.get(&id).map_or(&[], |m| &m.applied)
+    }
+
+    /// The running leader with the highest term, if any.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.running()
+            .filter(|node| node.role() == Role::Leader)
+            .max_by_key(|node| node.term())
+            .map(RaftNode::id)
+    }
+
+    /// The highest commit index of any running node.
+    pub fn max_commit(&self) -> Index {
+        self.running()
+            .map(RaftNode::commit_index)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether every running node has applied through `index`.
+    pub fn all_applied_through(&self, index: Index) -> bool {
+        self.running().all(|node| node.last_applied() >= index)
+    }
+
+    fn running(&self) -> impl Iterator<Item = &RaftNode<SimLog>> {
+        self.machines.values().filter_map(|m| m.node.as_ref())
+    }
+
+    /// The network, to inspect.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The safety checker, to inspect.
+    pub fn checker(&self) -> &SafetyChecker {
+        &self.checker
+    }
+
+    /// The fault plan in force.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.faults
+    }
+
+    /// Replaces the fault plan (e.g. calm the network to check liveness).
+    pub fn set_faults(&mut self, faults: FaultPlan) {
+        self.faults = faults;
+    }
+
+    /// The run's RNG, for workloads that must replay with the seed.
+    pub fn rng(&mut self) -> &mut SimRng {
+        &mut self.rng
+    }
+
+    fn fail(&self, reason: impl std::fmt::Display) -> SimFailure {
+        SimFailure {
+            seed: self.seed,
+            tick: self.now,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Steps node `id` with `event`, checks every property, routes its
+    /// messages and records its applies. A non-fatal protocol error (say,
+    /// `NotLeader`) is returned as `Ok(Err(..))`.
+    pub fn step(&mut self, id: NodeId, event: Event) -> SimResult<Result<(), Error>> {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let Some(machine) = self.machines.get_mut(&id) else {
+            return Ok(Ok(()));
+        };
+        let Some(node) = machine.node.as_mut() else {
+            return Ok(Ok(()));
+        };
+        if self.trace && !matches!(event, Event::Tick) {
+            eprintln!("[{}] node {id} <- {event:?}", self.now);
+        }
+        match node.step_into(event, &mut out) {
+            Ok(()) => {}
+            Err(error @ Error::Storage { .. }) => {
+                return Err(self.fail(format_args!("node {id} storage failure: {error}")));
+            }
+            Err(error) => {
+                self.out = out;
+                return Ok(Err(error));
+            }
+        }
+        let result = self.after_step(id, &mut out);
+        self.out = out;
+        result.map(Ok)
+    }
+
+    fn after_step(&mut self, id: NodeId, out: &mut Vec<Action>) -> SimResult {
+        let Some(machine) = self.machines.get_mut(&id) else {
+            return Ok(());
+        };
+        let Some(node) = machine.node.as_ref() else {
+            return Ok(());
+        };
+        if let Err(violation) = self.checker.observe(node, out) {
+            return Err(self.fail(violation));
+        }
+        if self.trace {
+            for action in out.iter() {
+                eprintln!("[{}] node {id} -> {action:?}", self.now);
+            }
+        }
+        for action in out.drain(..) {
+            match action {
+                Action::Send { to, message } => {
+                    self.network
+                        .send(&mut self.rng, &self.faults, self.now, id, to, message);
+                }
+                Action::Apply { index, command, .. } => machine.applied.push((index, command)),
+                Action::RestoreSnapshot { .. } => machine.applied.clear(),
+                Action::ReadReady { id: read, index } => {
+                    if let Some(floor) = self.reads.remove(&read)
+                        && index < floor
+                    {
+                        return Err(SimFailure {
+                            seed: self.seed,
+                            tick: self.now,
+                            reason: Violation {
+                                property: "linearizable read",
+                                detail: format!(
+                                    "read {read} served at index {index} by node {id}, but \
+                                     index {floor} was applied before the read was issued"
+                                ),
+                            }
+                            .to_string(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One tick of simulated time: every running node ticks, then every
+    /// message due is delivered (each delivery is a checked step).
+    pub fn tick(&mut self) -> SimResult {
+        self.now += 1;
+        for id in self.ids() {
+            self.step(id, Event::Tick)?.ok();
+        }
+        while let Some(item) = self.network.next_due(self.now) {
+            self.step(item.to, Event::Message(item.message))?.ok();
+        }
+        Ok(())
+    }
+
+    /// Runs `ticks` ticks.
+    pub fn run_for(&mut self, ticks: u64) -> SimResult {
+        for _ in 0..ticks {
+            self.tick()?;
+        }
+        Ok(())
+    }
+
+    /// Ticks until `done` holds (checked before each tick), for at most
+    /// `max_ticks`; failing if it never does.
+    pub fn run_until(&mut self, max_ticks: u64, mut done: impl FnMut(&Self) -> bool) -> SimResult {
+        for _ in 0..max_ticks {
+            if done(self) {
+                return Ok(());
+            }
+            self.tick()?;
+        }
+        if done(self) {
+            Ok(())
+        } else {
+            Err(self.fail(format_args!(
+                "liveness: condition not reached within {max_ticks} ticks; {}",
+                self.describe()
+            )))
+        }
+    }
+
+    /// Proposes `command` to the current leader. Returns the leader that
+    /// accepted it, or `None` if there is no leader right now.
+    pub fn propose(&mut self, command: Vec<u8>) -> SimResult<Option<NodeId>> {
+        let Some(leader) = self.leader() else {
+            return Ok(None);
+        };
+        Ok(self
+            .step(leader, Event::Propose(command))?
+            .ok()
+            .map(|()| leader))
+    }
+
+    /// Proposes `command` like a client would: to the current leader,
+    /// again whenever leadership moves before it is applied, until every
+    /// running node has applied it (or `max_ticks` pass). Returns the index
+    /// at which it was applied.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 1);
+    /// let index = cluster.propose_and_wait(b"hello".to_vec(), 1_000).unwrap();
+    /// assert!(index >= 2); // index 1 is the first leader's no-op
+    /// ```
+    pub fn propose_and_wait(&mut self, command: Vec<u8>, max_ticks: u64) -> SimResult<Index> {
+        let mut proposed_under: Option<(NodeId, Term)> = None;
+        for _ in 0..max_ticks {
+            if let Some(index) = self.index_applied_everywhere(&command) {
+                return Ok(index);
+            }
+            let current = self
+                .leader()
+                .and_then(|id| self.node(id).map(|node| (id, node.term())));
+            if current.is_some() && current != proposed_under {
+                // No leader has it yet under this leadership: (re)send it.
+                if self.propose(command.clone())?.is_some() {
+                    proposed_under = current;
+                }
+            }
+            self.tick()?;
+        }
+        Err(self.fail(format_args!(
+            "liveness: {:?} not applied everywhere within {max_ticks} ticks; {}",
+            String::from_utf8_lossy(&command),
+            self.describe()
+        )))
+    }
+
+    /// The index at which every running node applied `command`, if all did.
+    fn index_applied_everywhere(&self, command: &[u8]) -> Option<Index> {
+        let mut found = None;
+        for machine in self.machines.values().filter(|m| m.node.is_some()) {
+            let (index, _) = machine.applied.iter().find(|(_, c)| c == command)?;
+            found = Some(*index);
+        }
+        found
+    }
+
+    /// Issues a linearizable read at the current leader; the cluster checks
+    /// that its `ReadReady` index reflects every write applied before now.
+    /// Returns the read id, or `None` without a leader.
+    pub fn read(&mut self) -> SimResult<Option<u64>> {
+        let Some(leader) = self.leader() else {
+            return Ok(None);
+        };
+        let id = self.next_read_id;
+        self.next_read_id += 1;
+        let floor = self
+            .checker
+            .applied()
+            .last_key_value()
+            .map_or(0, |(&index, _)| index);
+        self.reads.insert(id, floor);
+        Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
+    }
+
+    /// Cuts the network into `groups` (ids not listed keep their links to
+    /// nobody in another group).
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        self.network.partition(groups);
+    }
+
+    /// Cuts the directed link `from -> to` (an asymmetric partition).
+    pub fn cut_link(&mut self, from: NodeId, to: NodeId) {
+        self.network.cut_link(from, to);
+    }
+
+    /// Cuts `id` off from everyone, both ways.
+    pub fn isolate(&mut self, id: NodeId) {
+        let others: Vec<NodeId> = self.ids().into_iter().filter(|&o| o != id).collect();
+        self.network.partition(&[vec![id], others]);
+    }
+
+    /// Restores every link.
+    pub fn heal(&mut self) {
+        self.network.heal();
+    }
+
+    /// Crashes `id`: it stops, and its disk keeps only synced writes.
+    pub fn crash(&mut self, id: NodeId) {
+        if let Some(machine) = self.machines.get_mut(&id)
+            && let Some(node) = machine.node.take()
+        {
+            machine.disk = Some(node.log().crash());
+        }
+    }
+
+    /// Restarts a crashed `id` from its disk, with a fresh state machine
+    /// (restored from the log's snapshot, then re-applied from the log).
+    pub fn restart(&mut self, id: NodeId) {
+        if let Some(machine) = self.machines.get_mut(&id)
+            && let Some(disk) = machine.disk.take()
+        {
+            machine.applied.clear();
+            machine.node = Some(RaftNode::with_log(machine.config.clone(), disk));
+            self.checker.node_restarted(id);
+        }
+    }
+
+    /// Whether `id` is running.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.node(id).is_some()
+    }
+
+    /// Heals the network, restarts crashed nodes, calms the faults, and
+    /// runs until a leader has committed an entry of its term and every node
+    /// applied everything committed (or fails after `max_ticks`).
+    pub fn heal_and_settle(&mut self, max_ticks: u64) -> SimResult {
+        self.heal();
+        for id in self.ids() {
+            self.restart(id);
+        }
+        self.faults = FaultPlan::none();
+        self.run_until(max_ticks, |c| {
+            c.leader().is_some_and(|leader| {
+                c.node(leader).is_some_and(|node| {
+                    node.log().term_at(node.commit_index()) == Some(node.term())
+                        && c.running().all(|other| {
+                            other.last_applied() == node.commit_index()
+                                && other.term() == node.term()
+                        })
+                })
+            })
+        })
+    }
+
+    /// One line per node: role, term, leader, commit, applied, last index.
+    pub fn describe(&self) -> String {
+        let mut text = String::new();
+        for (id, machine) in &self.machines {
+            let line = match &machine.node {
+                Some(node) => format!(
+                    "\n    node {id}: {:?} term {} leader {:?} commit {} applied {} last {} \
+                     (last term {})",
+                    node.role(),
+                    node.term(),
+                    node.leader(),
+                    node.commit_index(),
+                    node.last_applied(),
+                    node.log().last_index(),
+                    node.log().last_term()
+                ),
+                None => format!("\n    node {id}: down"),
+            };
+            text.push_str(&line);
+        }
+        text
+    }
+
+    /// The term of the current leader, or the highest term of any node.
+    pub fn term(&self) -> Term {
+        self.running().map(RaftNode::term).max().unwrap_or(0)
+    }
+}

@@ -1,0 +1,167 @@
+//! `SimLog`: a `RaftLog` that knows what is durable. A simulated crash keeps
+//! exactly the writes made before the last successful `sync`; a simulated
+//! disk failure makes `sync` fail. It also records every append so the
+//! checkers can verify Log Matching incrementally.
+
+use raft_core::{Error, HardState, Index, LogEntry, MemoryLog, RaftLog, Result, Snapshot, Term};
+
+/// A write not yet made durable.
+#[derive(Clone, Debug)]
+enum PendingWrite {
+    Append(Vec<LogEntry>),
+    Truncate(Index),
+    HardState(HardState),
+    Snapshot(Snapshot),
+}
+
+/// An appended entry as the checkers see it: the entry and the term of the
+/// entry before it at the moment it was appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendRecord {
+    /// The entry.
+    pub entry: LogEntry,
+    /// Term of the entry at `entry.index - 1` when it was appended.
+    pub prev_term: Term,
+}
+
+/// A simulated disk: the visible log, the durable log, and what lies
+/// between them.
+///
+/// ```
+/// use raft_core::{LogEntry, RaftLog};
+/// use raft_testkit::SimLog;
+/// let mut log = SimLog::new();
+/// log.append(&[LogEntry::new(1, 1, b"a".to_vec())]).unwrap();
+/// log.sync().unwrap();
+/// log.append(&[LogEntry::new(1, 2, b"b".to_vec())]).unwrap();
+/// let recovered = log.crash(); // the unsynced entry 2 is lost
+/// assert_eq!(recovered.last_index(), 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SimLog {
+    current: MemoryLog,
+    durable: MemoryLog,
+    pending: Vec<PendingWrite>,
+    appended: Vec<AppendRecord>,
+    entries_truncated: u64,
+    fail_sync: bool,
+}
+
+impl SimLog {
+    /// An empty simulated disk.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What survives a crash now: the durable state only, as a fresh log.
+    pub fn crash(&self) -> SimLog {
+        SimLog {
+            current: self.durable.clone(),
+            durable: self.durable.clone(),
+            ..SimLog::default()
+        }
+    }
+
+    /// Makes every later `sync` fail (a dying disk), or heals it.
+    pub fn set_fail_sync(&mut self, fail: bool) {
+        self.fail_sync = fail;
+    }
+
+    /// Every append so far, in order (for the Log Matching checker).
+    pub fn appended(&self) -> &[AppendRecord] {
+        &self.appended
+    }
+
+    /// How many entries truncation has removed so far (compaction excluded).
+    pub fn entries_truncated(&self) -> u64 {
+        self.entries_truncated
+    }
+
+    /// Writes not yet made durable.
+    pub fn unsynced_writes(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+impl RaftLog for SimLog {
+    fn last_index(&self) -> Index {
+        self.current.last_index()
+    }
+
+    fn last_term(&self) -> Term {
+        self.current.last_term()
+    }
+
+    fn term_at(&self, index: Index) -> Option<Term> {
+        self.current.term_at(index)
+    }
+
+    fn entry(&self, index: Index) -> Option<LogEntry> {
+        self.current.entry(index)
+    }
+
+    fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
+        self.current.entries(from, to)
+    }
+
+    fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
+        let mut prev_term = self.current.last_term();
+        self.current.append(entries)?;
+        for entry in entries {
+            self.appended.push(AppendRecord {
+                entry: entry.clone(),
+                prev_term,
+            });
+            prev_term = entry.term;
+        }
+        self.pending.push(PendingWrite::Append(entries.to_vec()));
+        Ok(())
+    }
+
+    fn truncate(&mut self, from: Index) -> Result<()> {
+        let before = self.current.last_index();
+        self.current.truncate(from)?;
+        self.entries_truncated += before - self.current.last_index();
+        self.pending.push(PendingWrite::Truncate(from));
+        Ok(())
+    }
+
+    fn hard_state(&self) -> HardState {
+        self.current.hard_state()
+    }
+
+    fn set_hard_state(&mut self, state: HardState) -> Result<()> {
+        self.current.set_hard_state(state)?;
+        self.pending.push(PendingWrite::HardState(state));
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        if self.fail_sync {
+            return Err(Error::storage("sync", "simulated disk failure"));
+        }
+        for write in self.pending.drain(..) {
+            match write {
+                PendingWrite::Append(entries) => self.durable.append(&entries)?,
+                PendingWrite::Truncate(from) => self.durable.truncate(from)?,
+                PendingWrite::HardState(state) => self.durable.set_hard_state(state)?,
+                PendingWrite::Snapshot(snapshot) => self.durable.apply_snapshot(&snapshot)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot_index(&self) -> Index {
+        self.current.snapshot_index()
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        self.current.snapshot()
+    }
+
+    fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
+        self.current.apply_snapshot(snapshot)?;
+        self.pending.push(PendingWrite::Snapshot(snapshot.clone()));
+        Ok(())
+    }
+}
