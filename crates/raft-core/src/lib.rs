@@ -16,10 +16,11 @@
 //!     node.step(Event::Tick).unwrap();
 //! }
 //! let actions = node.step(Event::Propose(b"set x = 1".to_vec())).unwrap();
-//! assert!(actions.contains(&Action::Apply { index: 2, term: 1, command: b"set x = 1".to_vec() }));
+//! assert!(actions.contains(&Action::Apply { index: 1, term: 1, command: b"set x = 1".to_vec() }));
 //! ```
 //!
-//! (Index 1 is the leader's no-op, which is committed but never applied.)
+//! (A leader of several voters first appends an empty no-op of its term,
+//! which commits but is never applied; a sole voter needs none.)
 //!
 //! ## The calling contract
 //!

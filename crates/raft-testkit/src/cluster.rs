@@ -145,8 +145,8 @@ impl ClusterBuilder {
 /// use raft_testkit::Cluster;
 /// let mut cluster = Cluster::new(3, 42);
 /// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
-/// cluster.propose(b"x = 1".to_vec()).unwrap();
-/// cluster.run_until(500, |c| c.all_applied_through(c.max_commit())).unwrap();
+/// let index = cluster.propose_and_wait(b"x = 1".to_vec(), 500).unwrap();
+/// assert!(cluster.all_applied_through(index));
 /// for id in cluster.ids() {
 ///     assert!(cluster.applied(id).iter().any(|(_, cmd)| cmd == b"x = 1"));
 /// }

@@ -50,7 +50,7 @@ pub struct FuzzReport {
 /// assert!(report.committed > 0);
 /// ```
 pub fn run_seed(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
-    let nodes = if seed % 2 == 0 { 3 } else { 5 };
+    let nodes = if seed.is_multiple_of(2) { 3 } else { 5 };
     let mut cluster = Cluster::builder()
         .nodes(nodes)
         .seed(seed)

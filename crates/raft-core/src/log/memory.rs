@@ -154,7 +154,7 @@ mod tests {
         let entries: Vec<_> = terms
             .iter()
             .zip(1..)
-            .map(|(&term, index)| LogEntry::new(term, index, vec![index as u8]))
+            .map(|(&term, index)| LogEntry::new(term, index, index.to_le_bytes().to_vec()))
             .collect();
         log.append(&entries).unwrap();
         log

@@ -183,6 +183,12 @@ impl<L: RaftLog> RaftNode<L> {
             .filter(|&id| id != self.id())
             .collect();
         self.progress = ProgressTracker::new(&others, last_index);
+        if self.is_sole_voter() {
+            // Nobody else can ever lead this configuration, so no entry of
+            // ours can be overwritten: the no-op buys nothing (see
+            // `maybe_commit`), and the first proposal lands at index 1.
+            return Ok(());
+        }
         // Raft 8 / thesis 6.4: a new leader appends a no-op of its own term,
         // so entries of earlier terms commit (Figure 8) and reads learn the
         // commit index.

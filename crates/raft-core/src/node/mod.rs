@@ -249,6 +249,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// while !node.is_leader() {
     ///     node.step(Event::Tick).unwrap();
     /// }
+    /// node.step(Event::Propose(b"x".to_vec())).unwrap();
     /// let actions = node.step(Event::Read { id: 9 }).unwrap();
     /// assert_eq!(actions, vec![Action::ReadReady { id: 9, index: 1 }]);
     /// ```
@@ -467,6 +468,11 @@ impl<L: RaftLog> RaftNode<L> {
 
     fn send(&mut self, to: NodeId, message: Message) {
         self.out.push(Action::Send { to, message });
+    }
+
+    /// Whether this node is the only voter (a single-node cluster).
+    fn is_sole_voter(&self) -> bool {
+        self.voters.len() == 1 && self.voters[0] == self.id()
     }
 
     fn is_voter(&self) -> bool {

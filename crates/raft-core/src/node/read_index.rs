@@ -72,8 +72,10 @@ impl<L: RaftLog> RaftNode<L> {
         Ok(())
     }
 
+    /// Whether the leader's commit index is known to be the cluster's
+    /// (thesis 6.4, step 1). A sole voter's always is.
     fn committed_in_current_term(&self) -> bool {
-        self.log.term_at(self.commit_index) == Some(self.term)
+        self.is_sole_voter() || self.log.term_at(self.commit_index) == Some(self.term)
     }
 
     /// Admits reads that waited for this term's first commit, and sends the

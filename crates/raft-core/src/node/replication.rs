@@ -245,8 +245,11 @@ impl<L: RaftLog> RaftNode<L> {
         });
         let candidate = acked.min(self.log.last_index());
         // Raft 5.4.2 (Figure 8): only an entry of the current term commits by
-        // counting replicas; earlier entries commit with it.
-        if candidate > self.commit_index && self.log.term_at(candidate) == Some(self.term) {
+        // counting replicas; earlier entries commit with it. The rule guards
+        // against a later leader overwriting an old-term entry; a sole voter
+        // has no rival, so its durable log is committed as it stands.
+        let current_term = self.is_sole_voter() || self.log.term_at(candidate) == Some(self.term);
+        if candidate > self.commit_index && current_term {
             self.commit_index = candidate;
             return true;
         }

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             }
         }
         ran += 1;
-        if ran % 1000 == 0 {
+        if ran.is_multiple_of(1000) {
             eprintln!(
                 "  {ran} seeds ok ({:.1}s, {delivered} messages delivered)",
                 started.elapsed().as_secs_f64()
