@@ -1,0 +1,71 @@
+//! Hand-made hostile and malformed frames: each must be refused with a
+//! clear `Error::Encoding`, before any allocation the input does not back.
+
+use raft_core::{Error, Message, TimeoutNow};
+
+fn detail(bytes: &[u8]) -> String {
+    match raft_wire::decode(bytes) {
+        Err(Error::Encoding { context, detail }) => format!("{context}: {detail}"),
+        other => panic!("expected an encoding error, got {other:?}"),
+    }
+}
+
+#[test]
+fn empty_and_short_frames_are_rejected() {
+    assert!(detail(&[]).contains("shorter than its header"));
+    assert!(detail(&[1]).contains("shorter than its header"));
+}
+
+#[test]
+fn unknown_version_and_tag_are_named() {
+    assert!(detail(&[0, 9, 1, 1]).contains("unsupported format version 0"));
+    assert!(detail(&[2, 9, 1, 1]).contains("unsupported format version 2"));
+    assert!(detail(&[1, 0]).contains("unknown message tag 0"));
+    assert!(detail(&[1, 12]).contains("unknown message tag 12"));
+}
+
+#[test]
+fn trailing_bytes_are_rejected() {
+    let mut bytes =
+        raft_wire::encode(&Message::TimeoutNow(TimeoutNow { term: 1, leader: 2 })).unwrap();
+    bytes.push(0);
+    assert!(detail(&bytes).contains("1 trailing bytes"));
+}
+
+#[test]
+fn truncated_field_names_the_field() {
+    assert!(detail(&[1, 9, 1]).contains("`leader`"));
+}
+
+#[test]
+fn invalid_bool_and_entry_kind_are_rejected() {
+    // PreVoteReply { term: 1, vote_granted: 2 (invalid), from: 1 }
+    assert!(detail(&[1, 2, 1, 2, 1]).contains("`vote_granted`"));
+    // AppendEntries with one entry of kind 7.
+    let frame = [1, 5, 1, 1, 0, 0, 1, 1, 1, 7, 0, 0];
+    assert!(detail(&frame).contains("unknown entry kind 7"));
+}
+
+#[test]
+fn overlong_varints_are_rejected() {
+    // TimeoutNow whose term `1` is written in two bytes instead of one.
+    assert!(detail(&[1, 9, 0x81, 0x00, 2]).contains("`term`"));
+}
+
+#[test]
+fn huge_entry_count_is_refused_before_allocating() {
+    // AppendEntries claiming u64::MAX entries in a 16-byte frame.
+    let mut frame = vec![1, 5, 1, 1, 0, 0];
+    frame.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    assert!(detail(&frame).contains("entries declared"));
+}
+
+#[test]
+fn huge_byte_length_is_refused_before_allocating() {
+    // InstallSnapshot whose data claims 4 GiB: 10 bytes of frame.
+    let frame = [1, 7, 1, 1, 1, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x10];
+    assert!(detail(&frame).contains("`snapshot.data`"));
+    // ... and whose config claims 2^32 ids.
+    let frame = [1, 7, 1, 1, 1, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 0];
+    assert!(detail(&frame).contains("`snapshot.config`"));
+}
