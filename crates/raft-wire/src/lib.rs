@@ -22,14 +22,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod config;
 mod decode;
 mod encode;
 mod frame;
+mod inbox;
 mod stream;
+mod tcp;
 
+pub use config::TcpConfig;
 pub use decode::decode;
 pub use encode::{encode, encode_into};
 pub use frame::{FORMAT_VERSION, HEADER_LEN};
+pub use inbox::TcpInbox;
 pub use stream::{
     DEFAULT_MAX_FRAME_LEN, LENGTH_PREFIX_LEN, encode_length_prefixed, read_frame, write_frame,
 };
+pub use tcp::{TcpStats, TcpTransport};

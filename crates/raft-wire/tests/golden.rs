@@ -2,6 +2,9 @@
 //! insta snapshots. A diff here is a wire-format change: bump
 //! `FORMAT_VERSION` and update `FORMAT.md` in the same commit.
 
+// Helpers outside `#[test]` fns assert by unwrapping too.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use raft_core::{
     AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, LogEntry, Message,
     PreVote, PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, Snapshot,

@@ -1,6 +1,9 @@
 //! Property tests: every message round-trips, and no byte string — random,
 //! truncated or bit-flipped — makes `decode` panic.
 
+// Helpers outside `#[test]` fns assert by unwrapping too.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use proptest::prelude::*;
 use raft_core::{
     AppendEntries, AppendEntriesReply, EntryKind, InstallSnapshot, InstallSnapshotReply, LogEntry,

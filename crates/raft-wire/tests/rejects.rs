@@ -1,6 +1,9 @@
 //! Hand-made hostile and malformed frames: each must be refused with a
 //! clear `Error::Encoding`, before any allocation the input does not back.
 
+// Helpers outside `#[test]` fns assert by unwrapping too.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use raft_core::{Error, Message, TimeoutNow};
 
 fn detail(bytes: &[u8]) -> String {
