@@ -186,7 +186,11 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, tx: &SyncSender<Mes
         let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
         {
             let mut conns = shared.conns();
-            if conns.len() >= shared.config.max_connections {
+            // `closing` is read under the lock `drop` takes after setting
+            // it, so a connection accepted during shutdown is either shut
+            // down by `drop` or refused here, never left running.
+            if shared.closing.load(Ordering::SeqCst) || conns.len() >= shared.config.max_connections
+            {
                 let _ = stream.shutdown(Shutdown::Both);
                 continue;
             }

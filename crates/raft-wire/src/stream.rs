@@ -154,12 +154,21 @@ pub fn read_frame<R: Read>(
             format!("frame length {len} exceeds the {max_frame_len}-byte limit"),
         ));
     }
-    let got = reader.take(u64::from(len)).read_to_end(buf)?;
-    if got as u64 != u64::from(len) {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("stream ended {got} bytes into a {len}-byte frame"),
-        ));
+    // Read in steps no larger than what has already arrived (at least
+    // 16 KiB), so the buffer is at most about twice the bytes received no
+    // matter what the prefix claimed.
+    let want = u64::from(len);
+    let mut got = 0u64;
+    while got < want {
+        let step = (want - got).min((buf.len() as u64).max(16 * 1024));
+        let n = reader.by_ref().take(step).read_to_end(buf)? as u64;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("stream ended {got} bytes into a {len}-byte frame"),
+            ));
+        }
+        got += n;
     }
     Ok(true)
 }

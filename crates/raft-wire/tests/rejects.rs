@@ -72,3 +72,42 @@ fn huge_byte_length_is_refused_before_allocating() {
     let frame = [1, 7, 1, 1, 1, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 0];
     assert!(detail(&frame).contains("`snapshot.config`"));
 }
+
+#[test]
+fn stream_frames_split_across_reads_reassemble_and_truncations_fail() {
+    use std::io::Read;
+
+    /// Hands out at most 3 bytes per read, like a slow socket.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(3).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    let message = Message::InstallSnapshot(raft_core::InstallSnapshot {
+        term: 1,
+        leader: 1,
+        snapshot: raft_core::Snapshot::new(5, 1, vec![9; 40_000]),
+    });
+    let mut wire = Vec::new();
+    raft_wire::encode_length_prefixed(&message, &mut wire, 1 << 20).unwrap();
+    let mut buf = Vec::new();
+    assert!(raft_wire::read_frame(Trickle(&wire), &mut buf, 1 << 20).unwrap());
+    assert_eq!(raft_wire::decode(&buf).unwrap(), message);
+
+    for cut in [1, 3, 4, 5, wire.len() - 1] {
+        let err = raft_wire::read_frame(Trickle(&wire[..cut]), &mut buf, 1 << 20).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            std::io::ErrorKind::UnexpectedEof,
+            "cut at {cut}"
+        );
+    }
+    // A frame over the limit is refused from its prefix.
+    let err = raft_wire::read_frame(wire.as_slice(), &mut buf, 1000).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+}
