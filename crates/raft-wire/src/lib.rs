@@ -1,8 +1,41 @@
 //! # raft-wire
 //!
-//! Raft message framing on pack-io, and a network transport.
+//! Raft messages on the wire: a versioned binary frame per message built on
+//! [`pack_io`]'s primitive encodings, a length-delimited stream framing, and
+//! [`TcpTransport`] / [`TcpInbox`], a blocking `std::net` transport.
 //!
-//! (Skeleton: its issue fills it in.)
+//! ```
+//! use raft_core::{AppendEntries, LogEntry, Message};
+//!
+//! let message = Message::AppendEntries(AppendEntries {
+//!     term: 3, leader: 1, prev_log_index: 6, prev_log_term: 2,
+//!     entries: vec![LogEntry::new(3, 7, b"put k v".to_vec())],
+//!     leader_commit: 6,
+//! });
+//! let bytes = raft_wire::encode(&message).unwrap();
+//! assert_eq!(raft_wire::decode(&bytes).unwrap(), message);
+//! ```
+//!
+//! The byte layout is specified in `FORMAT.md` in this crate and pinned by
+//! golden snapshots in `tests/`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod config;
+mod decode;
+mod encode;
+mod frame;
+mod inbox;
+mod stream;
+mod tcp;
+
+pub use config::TcpConfig;
+pub use decode::decode;
+pub use encode::{encode, encode_into};
+pub use frame::{FORMAT_VERSION, HEADER_LEN};
+pub use inbox::TcpInbox;
+pub use stream::{
+    DEFAULT_MAX_FRAME_LEN, LENGTH_PREFIX_LEN, encode_length_prefixed, read_frame, write_frame,
+};
+pub use tcp::{TcpStats, TcpTransport};
