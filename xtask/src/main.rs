@@ -1,2 +1,264 @@
-//! `cargo xtask`: being written.
-fn main() {}
+//! `cargo xtask`: the one entry point for checks and long runs.
+//!
+//! ```text
+//! cargo xtask ci                      fmt check, clippy, tests per feature set, doc tests,
+//!                                     examples, simulator seeds (what .ci/run calls)
+//! cargo xtask fmt                     format everything
+//! cargo xtask test [--rewrite]        the test suites (--rewrite regenerates golden files)
+//! cargo xtask sim --seed 0x2a [--trace]   replay one simulator seed
+//! cargo xtask soak [--seeds N] [--minutes M] [--from S]   long simulator runs
+//! cargo xtask bench [ARGS..]          criterion benchmarks
+//! cargo xtask fuzz [TARGET]           run a cargo-fuzz target (needs nightly + cargo-fuzz)
+//! ```
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// Simulator seeds every CI run checks, every fault on at once.
+const CI_SIM_SEEDS: &str = "5000";
+
+/// Feature sets of the facade that CI tests one by one.
+const FACADE_FEATURE_SETS: &[&str] = &["", "persistence", "framing", "persistence,framing"];
+
+/// Examples CI runs to completion, with the features each needs.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("single_node", ""),
+    ("in_memory_cluster", ""),
+    ("replicated_log", ""),
+    ("partition_recovery", ""),
+];
+
+type Outcome = Result<(), String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "ci" => ci(),
+        "fmt" => cargo(&["fmt", "--all"]),
+        "test" => test(rest),
+        "sim" => sim(rest),
+        "soak" => soak(rest),
+        "bench" => bench(rest),
+        "fuzz" => fuzz(rest),
+        _ => {
+            eprintln!("{}", include_str!("usage.txt"));
+            return if task == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ci() -> Outcome {
+    let started = Instant::now();
+    step("format", &["fmt", "--all", "--check"])?;
+    step(
+        "clippy",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    step(
+        "tests (all features)",
+        &["test", "--workspace", "--all-features"],
+    )?;
+    for features in FACADE_FEATURE_SETS {
+        let label = format!("facade tests (features: [{features}])");
+        step(
+            &label,
+            &[
+                "test",
+                "-p",
+                "raft-io",
+                "--no-default-features",
+                "--features",
+                features,
+            ],
+        )?;
+    }
+    for (example, features) in EXAMPLES {
+        step(
+            &format!("example {example}"),
+            &[
+                "run",
+                "-q",
+                "-p",
+                "raft-io",
+                "--features",
+                features,
+                "--example",
+                example,
+            ],
+        )?;
+    }
+    step(
+        &format!("simulator: {CI_SIM_SEEDS} seeds, every fault on"),
+        &[
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "raft-testkit",
+            "--bin",
+            "raft-sim",
+            "--",
+            "--seeds",
+            CI_SIM_SEEDS,
+        ],
+    )?;
+    eprintln!(
+        "xtask ci: all green in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn test(args: &[String]) -> Outcome {
+    let mut command = Command::new(cargo_bin());
+    command.args(["test", "--workspace", "--all-features"]);
+    if args.iter().any(|arg| arg == "--rewrite") {
+        // Golden files (insta snapshots, transcripts) are rewritten in place.
+        command
+            .env("INSTA_UPDATE", "always")
+            .env("RAFT_REWRITE", "1");
+    }
+    run(command)
+}
+
+fn sim(args: &[String]) -> Outcome {
+    let seed = flag(args, "--seed").ok_or("usage: cargo xtask sim --seed 0x2a [--trace]")?;
+    let mut command = Command::new(cargo_bin());
+    command.args([
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        "raft-testkit",
+        "--bin",
+        "raft-sim",
+        "--",
+        "--seed",
+        &seed,
+    ]);
+    if args.iter().any(|arg| arg == "--trace") {
+        command.env("RAFT_SIM_TRACE", "1");
+    }
+    run(command)
+}
+
+fn soak(args: &[String]) -> Outcome {
+    let mut forwarded = vec![
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        "raft-testkit",
+        "--bin",
+        "raft-sim",
+        "--",
+    ];
+    let mut values = Vec::new();
+    for name in ["--seeds", "--minutes", "--from"] {
+        if let Some(value) = flag(args, name) {
+            values.push((name, value));
+        }
+    }
+    if values.is_empty() {
+        values.push(("--seeds", "100000".to_owned()));
+    }
+    for (name, value) in &values {
+        forwarded.push(name);
+        forwarded.push(value);
+    }
+    cargo(&forwarded)
+}
+
+fn bench(args: &[String]) -> Outcome {
+    let mut forwarded = vec!["bench", "--workspace"];
+    if !args.is_empty() {
+        forwarded.push("--");
+        forwarded.extend(args.iter().map(String::as_str));
+    }
+    cargo(&forwarded)
+}
+
+fn fuzz(args: &[String]) -> Outcome {
+    let target = args.first().map_or("decode", String::as_str);
+    let mut command = Command::new(cargo_bin());
+    command
+        .args([
+            "+nightly",
+            "fuzz",
+            "run",
+            target,
+            "--",
+            "-max_total_time=300",
+        ])
+        .current_dir(workspace_root().join("fuzz"));
+    run(command).map_err(|error| {
+        format!("{error}\n  cargo fuzz needs a nightly toolchain and `cargo install cargo-fuzz`")
+    })
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn step(label: &str, args: &[&str]) -> Outcome {
+    let started = Instant::now();
+    eprintln!("==> {label}");
+    cargo(args).map_err(|error| format!("{label} failed: {error}"))?;
+    eprintln!("    {label}: ok ({:.0}s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn cargo(args: &[&str]) -> Outcome {
+    let mut command = Command::new(cargo_bin());
+    command.args(args);
+    run(command)
+}
+
+fn run(mut command: Command) -> Outcome {
+    command.current_dir(workspace_root());
+    let status = command
+        .status()
+        .map_err(|error| format!("could not start {command:?}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} exited with {status}"))
+    }
+}
+
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn workspace_root() -> std::path::PathBuf {
+    let manifest_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or(manifest_dir.clone(), std::path::Path::to_path_buf)
+}
