@@ -136,8 +136,10 @@ mod tests {
 
     #[test]
     fn snapshot_rule_matches_memory_log() {
-        let mut index = LogIndex::default();
-        index.slots = vec![slot(1), slot(1), slot(2)];
+        let mut index = LogIndex {
+            slots: vec![slot(1), slot(1), slot(2)],
+            ..LogIndex::default()
+        };
         assert_eq!(index.apply_snapshot(2, 1), SnapshotEffect::Compacted);
         assert_eq!(
             (index.last_index(), index.term_at(2), index.term_at(1)),

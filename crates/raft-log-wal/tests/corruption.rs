@@ -2,6 +2,15 @@
 //! file (and the byte offset where there is one) or a correct recovery,
 //! never a panic or a wrong log.
 
+// Tests assert by unwrapping and index freely; helper functions outside
+// `#[test]` need the allowance spelled out (clippy.toml covers only tests).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use std::path::Path;

@@ -10,6 +10,15 @@
 //! exactly as of the last complete write: everything synced is present (it
 //! precedes the cut) and nothing unwritten appears.
 
+// Tests assert by unwrapping and index freely; helper functions outside
+// `#[test]` need the allowance spelled out (clippy.toml covers only tests).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use std::collections::BTreeMap;

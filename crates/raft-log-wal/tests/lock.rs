@@ -1,6 +1,15 @@
 //! The directory lock: a second open is refused, in this process and in
 //! another one; a reopen after drop succeeds.
 
+// Tests assert by unwrapping and index freely; helper functions outside
+// `#[test]` need the allowance spelled out (clippy.toml covers only tests).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 

@@ -2,6 +2,15 @@
 //! reference `MemoryLog` agree on every query, after every operation and
 //! after every reopen.
 
+// Tests assert by unwrapping and index freely; helper functions outside
+// `#[test]` need the allowance spelled out (clippy.toml covers only tests).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use common::assert_same;
