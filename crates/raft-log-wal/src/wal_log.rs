@@ -367,3 +367,14 @@ impl fmt::Debug for WalLog {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wal_log_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<WalLog>();
+    }
+}
