@@ -1,0 +1,178 @@
+//! Snapshot files: written atomically, named by (index, term), checksummed.
+//!
+//! A snapshot file holds exactly one wal-db record (so it carries wal-db's
+//! CRC32C and length framing) whose body is the `SNAPSHOT_FILE` record of
+//! `FORMAT.md`. Each snapshot gets its own name, so writing a new one never
+//! touches the file the log still refers to; the old one is removed only once
+//! the log durably refers to the new one.
+
+use std::path::{Path, PathBuf};
+
+use raft_core::{Index, Result, Snapshot, Term};
+use wal_db::{MemStore, OpenPolicy, Wal, WalConfig};
+
+use crate::format;
+use crate::fsutil::{TEMP_SUFFIX, storage, sync_dir, wal_error};
+
+const PREFIX: &str = "snapshot-";
+const SUFFIX: &str = ".snap";
+
+/// The file name of the snapshot through `index` at `term`.
+pub(crate) fn file_name(index: Index, term: Term) -> String {
+    format!("{PREFIX}{index:020}-{term:020}{SUFFIX}")
+}
+
+/// The (index, term) a snapshot file name encodes, if it is one.
+fn parse_name(name: &str) -> Option<(Index, Term)> {
+    let middle = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    let (index, term) = middle.split_once('-')?;
+    Some((index.parse().ok()?, term.parse().ok()?))
+}
+
+/// Writes `snapshot` to its file atomically: temp file, fsync, rename, fsync
+/// the directory. A crash leaves either no file or the whole one.
+pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
+    let path = dir.join(file_name(snapshot.index, snapshot.term));
+    let temp = PathBuf::from(format!("{}{TEMP_SUFFIX}", path.display()));
+    let body = format::encode_snapshot_file(snapshot)
+        .map_err(|reason| storage("apply snapshot", &path, reason))?;
+    let max = u32::try_from(body.len())
+        .map_err(|_| storage("apply snapshot", &path, "snapshot larger than 4 GiB"))?;
+    match std::fs::remove_file(&temp) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(storage("apply snapshot", &temp, error)),
+    }
+    {
+        let config = WalConfig::new().with_max_record_size(max);
+        let wal = Wal::open_with(&temp, config)
+            .map_err(|error| wal_error("apply snapshot", &temp, error))?;
+        wal.append(&body)
+            .and_then(|_| wal.sync())
+            .map_err(|error| wal_error("apply snapshot", &temp, error))?;
+    }
+    std::fs::rename(&temp, &path).map_err(|error| storage("apply snapshot", &path, error))?;
+    sync_dir(dir).map_err(|error| storage("apply snapshot", dir, error))
+}
+
+/// Reads and verifies the snapshot the log refers to. Missing, torn, damaged
+/// or mismatched files are `Error::Storage` naming the file.
+pub(crate) fn read(dir: &Path, index: Index, term: Term) -> Result<Snapshot> {
+    let path = dir.join(file_name(index, term));
+    let bytes = std::fs::read(&path).map_err(|error| {
+        let detail = if error.kind() == std::io::ErrorKind::NotFound {
+            "the snapshot file the log refers to is missing".to_owned()
+        } else {
+            error.to_string()
+        };
+        storage("open", &path, detail)
+    })?;
+    let file_len = bytes.len() as u64;
+    // The record can be no longer than the file, which bounds what a corrupt
+    // length field can make wal-db allocate.
+    let max = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    let config = WalConfig::new()
+        .with_max_record_size(max)
+        .with_open_policy(OpenPolicy::Strict);
+    // Recover from an in-memory copy so a damaged file is reported, never cut.
+    let wal = Wal::with_store_and_config(MemStore::from_bytes(bytes), config)
+        .map_err(|error| wal_error("open", &path, error))?;
+    if wal.truncated_on_open() != 0 {
+        let offset = file_len - wal.truncated_on_open();
+        return Err(storage(
+            "open",
+            &path,
+            format_args!("snapshot file is torn or damaged at byte offset {offset}"),
+        ));
+    }
+    let mut records = wal
+        .iter()
+        .map_err(|error| wal_error("open", &path, error))?;
+    let record = match records.next() {
+        Some(record) => record.map_err(|error| wal_error("open", &path, error))?,
+        None => return Err(storage("open", &path, "snapshot file is empty")),
+    };
+    if records.next().is_some() {
+        return Err(storage(
+            "open",
+            &path,
+            "snapshot file holds more than one record",
+        ));
+    }
+    let snapshot = format::decode_snapshot_file(record.data())
+        .map_err(|reason| storage("open", &path, format_args!("{reason} at byte offset 0")))?;
+    if (snapshot.index, snapshot.term) != (index, term) {
+        return Err(storage(
+            "open",
+            &path,
+            format_args!(
+                "snapshot file holds index {} term {}, the log expects index {index} term {term}",
+                snapshot.index, snapshot.term
+            ),
+        ));
+    }
+    Ok(snapshot)
+}
+
+/// Whether `dir` holds any snapshot file.
+pub(crate) fn any_exist(dir: &Path) -> Result<bool> {
+    Ok(!list(dir)?.is_empty())
+}
+
+/// Removes every snapshot file but `keep` (the one the log refers to).
+pub(crate) fn remove_others(dir: &Path, keep: Option<(Index, Term)>) -> Result<()> {
+    for (path, id) in list(dir)? {
+        if Some(id) != keep {
+            std::fs::remove_file(&path)
+                .map_err(|error| storage("remove snapshot", &path, error))?;
+        }
+    }
+    Ok(())
+}
+
+fn list(dir: &Path) -> Result<Vec<(PathBuf, (Index, Term))>> {
+    let entries = std::fs::read_dir(dir).map_err(|error| storage("open", dir, error))?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| storage("open", dir, error))?;
+        if let Some(id) = entry.file_name().to_str().and_then(parse_name) {
+            found.push((entry.path(), id));
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(parse_name(&file_name(12, 3)), Some((12, 3)));
+        assert_eq!(parse_name("snapshot-1-2.snap.tmp"), None);
+        assert_eq!(parse_name("log.wal"), None);
+    }
+
+    #[test]
+    fn write_then_read_and_detect_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = Snapshot::with_config(7, 2, vec![1, 2, 3], vec![5; 100]);
+        write(dir.path(), &snap).unwrap();
+        assert_eq!(read(dir.path(), 7, 2).unwrap(), snap);
+        assert!(
+            read(dir.path(), 7, 3)
+                .unwrap_err()
+                .to_string()
+                .contains("missing")
+        );
+
+        let path = dir.path().join(file_name(7, 2));
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[40] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = read(dir.path(), 7, 2).unwrap_err().to_string();
+        assert!(err.contains("byte offset 0"), "{err}");
+        std::fs::write(&path, &bytes[..20]).unwrap();
+        assert!(read(dir.path(), 7, 2).is_err());
+    }
+}

@@ -1,0 +1,380 @@
+//! `WalLog`: the durable `RaftLog`, and how each call maps to records.
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use raft_core::log::check_contiguous;
+use raft_core::{Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
+use wal_db::{Wal, WalError};
+
+use crate::compact::{self, LiveState};
+use crate::format;
+use crate::fsutil::{WAL_FILE, remove_temp_files, storage, sync_dir, wal_error};
+use crate::index::{LogIndex, Slot};
+use crate::lock::lock_dir;
+use crate::reads::{bounded_count, read_entries};
+use crate::recovery::{WAL_DB_HEADER_LEN, open_wal, replay};
+use crate::snapshot_file;
+use crate::store::ReadAheadStore;
+
+/// A durable, crash-safe [`RaftLog`] stored in a directory it owns.
+///
+/// **The directory.** `WalLog::open(dir)` creates `dir` if needed and keeps
+/// in it: `log.wal` (the wal-db log of records, see `FORMAT.md`),
+/// `snapshot-<index>-<term>.snap` (the current snapshot, if any) and `LOCK`
+/// (held locked while the log is open). Files ending in `.tmp` are debris of
+/// an interrupted write and are removed on open. Put nothing else there.
+///
+/// **Durability.** `append`, `truncate` and `set_hard_state` each write one
+/// record to the page cache; `sync` makes all of them durable with one
+/// fdatasync. `apply_snapshot` is durable when it returns (it syncs the
+/// snapshot file, the log and the directory), and so is everything written
+/// before it.
+///
+/// **Memory.** Per entry the index keeps its term, the command's offset in
+/// the file, the command's length and its kind: [`INDEX_BYTES_PER_ENTRY`]
+/// (24) bytes, plus `Vec` growth slack. Commands are not kept; `entry`,
+/// `entries` and `entries_bounded` read them back with one positioned read
+/// per run of neighbouring entries (usually one per call). The current
+/// snapshot is kept in memory whole.
+///
+/// **Failures.** A failed write leaves the in-memory view unsure of what the
+/// file holds, so every later write and `sync` fails until the log is
+/// reopened. The reading calls cannot return errors (the trait has none); if
+/// the file cannot be read they return what they could (a shorter result)
+/// and the failure is reported by the next write or `sync`.
+///
+/// [`INDEX_BYTES_PER_ENTRY`]: crate::INDEX_BYTES_PER_ENTRY
+///
+/// ```
+/// use raft_core::{HardState, LogEntry, RaftLog, Snapshot};
+/// use raft_log_wal::WalLog;
+///
+/// let dir = tempfile::tempdir()?;
+/// {
+///     let mut log = WalLog::open(dir.path())?;
+///     log.append(&[LogEntry::new(1, 1, b"a".to_vec()), LogEntry::new(1, 2, b"b".to_vec())])?;
+///     log.set_hard_state(HardState { term: 1, voted_for: Some(3) })?;
+///     log.sync()?;
+///     log.apply_snapshot(&Snapshot::new(1, 1, b"state".to_vec()))?;
+/// }
+/// let log = WalLog::open(dir.path())?;
+/// assert_eq!(log.last_index(), 2);
+/// assert_eq!(log.entry(2).unwrap().command, b"b");
+/// assert_eq!(log.snapshot_index(), 1);
+/// assert_eq!(log.hard_state().voted_for, Some(3));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct WalLog {
+    dir: PathBuf,
+    wal_path: PathBuf,
+    wal: Wal<ReadAheadStore>,
+    /// Shares the file with `wal`, for reading commands back.
+    store: ReadAheadStore,
+    index: LogIndex,
+    snapshot: Option<Snapshot>,
+    /// Reused encode buffers, so steady-state appends do not allocate.
+    buf: Vec<u8>,
+    commands: Vec<(usize, u32)>,
+    /// The first failure that left memory and file possibly out of step.
+    failed: OnceLock<String>,
+    /// Held for the log's lifetime; declared last so it is released after
+    /// the files are closed.
+    _lock: File,
+}
+
+impl WalLog {
+    /// Opens the log in directory `path`, creating it if needed, and
+    /// recovers its state: a torn final record (a crash mid-write) is cut;
+    /// damage followed by intact records, an unknown record version or tag,
+    /// and a missing or damaged snapshot file are `Error::Storage` naming the
+    /// file and the byte offset. Refused while another `WalLog` (in this
+    /// process or another) has the directory open.
+    ///
+    /// ```
+    /// use raft_log_wal::WalLog;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let log = WalLog::open(dir.path())?;
+    /// let err = WalLog::open(dir.path()).unwrap_err();
+    /// assert!(err.to_string().contains("locked by another process"));
+    /// drop(log);
+    /// assert!(WalLog::open(dir.path()).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let dir = path.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|error| storage("open", &dir, error))?;
+        let lock = lock_dir(&dir)?;
+        remove_temp_files(&dir).map_err(|error| storage("open", &dir, error))?;
+        let wal_path = dir.join(WAL_FILE);
+        let existed = wal_path
+            .try_exists()
+            .map_err(|error| storage("open", &wal_path, error))?;
+        if !existed && snapshot_file::any_exist(&dir)? {
+            // Starting empty here would silently forget the snapshot.
+            return Err(storage(
+                "open",
+                &wal_path,
+                "the log file is missing but the directory holds snapshot files",
+            ));
+        }
+        let (wal, store) = open_wal("open", &wal_path)?;
+        let index = replay(&wal, &wal_path)?;
+        store.end_read_ahead();
+        let snapshot = match index.snapshot_index {
+            0 => None,
+            at => Some(snapshot_file::read(&dir, at, index.snapshot_term)?),
+        };
+        let keep = snapshot.as_ref().map(|snap| (snap.index, snap.term));
+        snapshot_file::remove_others(&dir, keep)?;
+        // Makes a newly created log file (and the removals) durable.
+        sync_dir(&dir).map_err(|error| storage("open", &dir, error))?;
+        Ok(Self {
+            dir,
+            wal_path,
+            wal,
+            store,
+            index,
+            snapshot,
+            buf: Vec::new(),
+            commands: Vec::new(),
+            failed: OnceLock::new(),
+            _lock: lock,
+        })
+    }
+
+    /// The directory the log lives in.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let log = raft_log_wal::WalLog::open(dir.path())?;
+    /// assert_eq!(log.path(), dir.path());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Refuses to continue after a failure that may have left the file and
+    /// memory out of step.
+    fn check_failed(&self, context: &'static str) -> Result<()> {
+        match self.failed.get() {
+            Some(first) => Err(Error::storage(
+                context,
+                format_args!("the log failed earlier and must be reopened: {first}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Records `error` as the log's failure (the first one wins) and
+    /// returns it.
+    fn fail(&self, error: Error) -> Error {
+        let _ = self.failed.set(error.to_string());
+        error
+    }
+
+    /// Appends the record in `buf`, returning the file offset of its body.
+    fn write_record(&mut self, context: &'static str) -> Result<u64> {
+        match self.wal.append(&self.buf) {
+            Ok(lsn) => Ok(lsn.get() + WAL_DB_HEADER_LEN),
+            // Refused before anything was written: the log is unchanged.
+            Err(WalError::RecordTooLarge { len, max }) => Err(storage(
+                context,
+                &self.wal_path,
+                format_args!("a {len}-byte record exceeds the {max}-byte limit; split the batch"),
+            )),
+            Err(error) => Err(self.fail(wal_error(context, &self.wal_path, error))),
+        }
+    }
+
+    /// Reads the entries at `slots`, the first of which is `first`.
+    fn read(&self, first: Index, slots: &[Slot]) -> Vec<LogEntry> {
+        match read_entries(&self.store, first, slots) {
+            Ok(entries) => entries,
+            Err((prefix, detail)) => {
+                let _ = self.fail(storage("read entries", &self.wal_path, detail));
+                prefix
+            }
+        }
+    }
+
+    /// The slots from `from` to `to` (inclusive, clamped to the log).
+    fn range(&self, from: Index, to: Index) -> &[Slot] {
+        let (Some(start), true) = (self.index.position(from), from <= to) else {
+            return &[];
+        };
+        let wanted = usize::try_from(to - from).unwrap_or(usize::MAX);
+        let end = start.saturating_add(wanted).saturating_add(1);
+        let end = end.min(self.index.slots.len());
+        self.index.slots.get(start..end).unwrap_or_default()
+    }
+
+    /// Writes the snapshot file, then the compacted log, and switches over.
+    fn install(&mut self, snapshot: &Snapshot) -> Result<()> {
+        const CONTEXT: &str = "apply snapshot";
+        snapshot_file::write(&self.dir, snapshot)?;
+        let keep_from = match self.index.term_at(snapshot.index) {
+            Some(term) if term == snapshot.term => {
+                self.index.position(snapshot.index).map_or(0, |pos| pos + 1)
+            }
+            _ => self.index.slots.len(),
+        };
+        let tail = self.index.slots.get(keep_from..).unwrap_or_default();
+        let state = LiveState {
+            snapshot_index: snapshot.index,
+            snapshot_term: snapshot.term,
+            hard_state: self.index.hard_state,
+            tail,
+        };
+        let rewritten = compact::rewrite(&self.dir, &self.store, &state)?;
+        let temp = self.dir.join(crate::fsutil::WAL_REWRITE_FILE);
+        // Until this rename the old log is intact and in use.
+        std::fs::rename(&temp, &self.wal_path)
+            .map_err(|error| storage(CONTEXT, &self.wal_path, error))?;
+        self.wal = rewritten.wal;
+        self.store = rewritten.store;
+        self.index.slots = rewritten.slots;
+        self.index.snapshot_index = snapshot.index;
+        self.index.snapshot_term = snapshot.term;
+        self.snapshot = Some(snapshot.clone());
+        sync_dir(&self.dir).map_err(|error| self.fail(storage(CONTEXT, &self.dir, error)))?;
+        // The log now durably refers to the new snapshot; older files are
+        // unreferenced. Removing them is housekeeping (open repeats it), so
+        // a failure here is not the caller's problem.
+        let _ = snapshot_file::remove_others(&self.dir, Some((snapshot.index, snapshot.term)));
+        Ok(())
+    }
+}
+
+impl RaftLog for WalLog {
+    fn last_index(&self) -> Index {
+        self.index.last_index()
+    }
+
+    fn last_term(&self) -> Term {
+        self.index.last_term()
+    }
+
+    fn term_at(&self, index: Index) -> Option<Term> {
+        self.index.term_at(index)
+    }
+
+    fn entry(&self, index: Index) -> Option<LogEntry> {
+        let slot = self.index.slot(index)?;
+        self.read(index, std::slice::from_ref(slot)).pop()
+    }
+
+    fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
+        self.read(from, self.range(from, to))
+    }
+
+    fn entries_bounded(&self, from: Index, to: Index, bytes_max: usize) -> Vec<LogEntry> {
+        let slots = self.range(from, to);
+        let count = bounded_count(slots, bytes_max);
+        self.read(from, slots.get(..count).unwrap_or_default())
+    }
+
+    fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
+        self.check_failed("append")?;
+        check_contiguous(self.index.last_index(), entries)?;
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        format::encode_entries(
+            &mut self.buf,
+            entries.iter(),
+            first.index,
+            &mut self.commands,
+        )
+        .map_err(|reason| storage("append", &self.wal_path, reason))?;
+        let base = self.write_record("append")?;
+        self.index.slots.reserve(entries.len());
+        for (entry, &(offset, len)) in entries.iter().zip(&self.commands) {
+            self.index.slots.push(Slot {
+                term: entry.term,
+                pos: base + offset as u64,
+                len,
+                kind: entry.kind,
+            });
+        }
+        Ok(())
+    }
+
+    fn truncate(&mut self, from: Index) -> Result<()> {
+        self.check_failed("truncate")?;
+        self.index
+            .check_truncate(from)
+            .map_err(|detail| Error::storage("truncate", detail))?;
+        if from > self.index.last_index() {
+            return Ok(()); // nothing to remove, nothing to record
+        }
+        format::encode_truncate(&mut self.buf, from);
+        self.write_record("truncate")?;
+        self.index.truncate(from);
+        Ok(())
+    }
+
+    fn hard_state(&self) -> HardState {
+        self.index.hard_state
+    }
+
+    fn set_hard_state(&mut self, state: HardState) -> Result<()> {
+        self.check_failed("set hard state")?;
+        if state == self.index.hard_state {
+            return Ok(()); // already written; the next sync covers it
+        }
+        format::encode_hard_state(&mut self.buf, state);
+        self.write_record("set hard state")?;
+        self.index.hard_state = state;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        self.check_failed("sync")?;
+        self.wal
+            .sync()
+            .map_err(|error| self.fail(wal_error("sync", &self.wal_path, error)))
+    }
+
+    fn snapshot_index(&self) -> Index {
+        self.index.snapshot_index
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        self.snapshot.clone()
+    }
+
+    fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
+        self.check_failed("apply snapshot")?;
+        if snapshot.index <= self.index.snapshot_index {
+            return Ok(());
+        }
+        self.install(snapshot)
+    }
+}
+
+impl fmt::Debug for WalLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WalLog")
+            .field("dir", &self.dir)
+            .field("snapshot_index", &self.index.snapshot_index)
+            .field("last_index", &self.index.last_index())
+            .field("file_len", &self.wal.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wal_log_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<WalLog>();
+    }
+}
