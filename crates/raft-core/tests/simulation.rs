@@ -2,6 +2,12 @@
 //! every fault at once, and the liveness and stability bounds the design
 //! promises. (`cargo xtask ci` also runs 5,000 release-mode seeds.)
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "tests assert by unwrapping"
+)]
+
 use raft_core::{RaftLog, Role};
 use raft_testkit::{Cluster, FaultPlan, FuzzOptions, run_seed};
 
@@ -60,7 +66,10 @@ fn rejoining_node_does_not_depose_a_healthy_leader() {
         assert_eq!(cluster.leader(), Some(leader), "seed {seed}");
         assert_eq!(cluster.node(leader).unwrap().term(), term, "seed {seed}");
         let last = cluster.node(leader).unwrap().log().last_index();
-        assert!(cluster.all_applied_through(last), "the rejoined node caught up");
+        assert!(
+            cluster.all_applied_through(last),
+            "the rejoined node caught up"
+        );
     }
 }
 
@@ -91,7 +100,11 @@ fn reads_under_partitions_are_never_stale() {
         ..FaultPlan::all()
     };
     for seed in 100..130 {
-        let mut cluster = Cluster::builder().nodes(3).seed(seed).faults(faults.clone()).build();
+        let mut cluster = Cluster::builder()
+            .nodes(3)
+            .seed(seed)
+            .faults(faults.clone())
+            .build();
         for round in 0..300u64 {
             cluster.tick().unwrap_or_else(|f| panic!("{f}"));
             if round % 3 == 0 {

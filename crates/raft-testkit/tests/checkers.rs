@@ -2,6 +2,12 @@
 //! made by hand: nodes that could never coexist in one cluster are shown to
 //! one checker, or a node's actions are forged.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "tests assert by unwrapping"
+)]
+
 use raft_core::{Action, Event, HardState, LogEntry, RaftConfig, RaftLog, RaftNode};
 use raft_testkit::{SafetyChecker, SimLog, Violation};
 
@@ -53,7 +59,10 @@ fn leader_completeness_fails_on_a_leader_missing_a_committed_entry() {
     // A node at a later term whose log lacks entry 1 becomes leader.
     let mut empty = SimLog::new();
     empty
-        .set_hard_state(HardState { term: 5, voted_for: None })
+        .set_hard_state(HardState {
+            term: 5,
+            voted_for: None,
+        })
         .unwrap();
     let violation = elect(2, empty, &mut checker).unwrap_err();
     assert_eq!(violation.property, "leader completeness");
@@ -64,7 +73,11 @@ fn state_machine_safety_fails_on_two_commands_at_one_index() {
     let mut checker = SafetyChecker::new();
     let a = RaftNode::with_log(RaftConfig::new(1, [2]), SimLog::new());
     let b = RaftNode::with_log(RaftConfig::new(2, [1]), SimLog::new());
-    let apply = |command: &[u8]| Action::Apply { index: 1, term: 1, command: command.to_vec() };
+    let apply = |command: &[u8]| Action::Apply {
+        index: 1,
+        term: 1,
+        command: command.to_vec(),
+    };
     checker.observe(&a, &[apply(b"x")]).unwrap();
     let violation = checker.observe(&b, &[apply(b"y")]).unwrap_err();
     assert_eq!(violation.property, "state machine safety");
@@ -74,7 +87,11 @@ fn state_machine_safety_fails_on_two_commands_at_one_index() {
 fn apply_order_fails_on_a_reapplied_index() {
     let mut checker = SafetyChecker::new();
     let a = RaftNode::with_log(RaftConfig::new(1, [2]), SimLog::new());
-    let apply = |index| Action::Apply { index, term: 1, command: b"x".to_vec() };
+    let apply = |index| Action::Apply {
+        index,
+        term: 1,
+        command: b"x".to_vec(),
+    };
     checker.observe(&a, &[apply(1), apply(2)]).unwrap();
     let violation = checker.observe(&a, &[apply(2)]).unwrap_err();
     assert_eq!(violation.property, "apply order");
@@ -97,14 +114,33 @@ fn monotonic_commit_fails_when_a_node_forgets_its_commit_without_restarting() {
 #[test]
 fn a_crash_keeps_exactly_the_synced_writes() {
     let mut log = SimLog::new();
-    log.append(&[LogEntry::new(1, 1, b"synced".to_vec())]).unwrap();
-    log.set_hard_state(HardState { term: 1, voted_for: Some(1) }).unwrap();
+    log.append(&[LogEntry::new(1, 1, b"synced".to_vec())])
+        .unwrap();
+    log.set_hard_state(HardState {
+        term: 1,
+        voted_for: Some(1),
+    })
+    .unwrap();
     log.sync().unwrap();
-    log.append(&[LogEntry::new(1, 2, b"lost".to_vec())]).unwrap();
-    log.set_hard_state(HardState { term: 2, voted_for: None }).unwrap();
+    log.append(&[LogEntry::new(1, 2, b"lost".to_vec())])
+        .unwrap();
+    log.set_hard_state(HardState {
+        term: 2,
+        voted_for: None,
+    })
+    .unwrap();
     let recovered = log.crash();
     assert_eq!(recovered.last_index(), 1);
-    assert_eq!(recovered.hard_state(), HardState { term: 1, voted_for: Some(1) });
+    assert_eq!(
+        recovered.hard_state(),
+        HardState {
+            term: 1,
+            voted_for: Some(1)
+        }
+    );
     log.set_fail_sync(true);
-    assert!(log.sync().is_err(), "a failing disk surfaces Error::Storage");
+    assert!(
+        log.sync().is_err(),
+        "a failing disk surfaces Error::Storage"
+    );
 }
