@@ -158,35 +158,38 @@ pub fn tick_until_output<L: RaftLog>(node: &mut RaftNode<L>, limit: u32) -> (u32
 /// peer grants its pre-vote (when pre-vote is on) and its vote. Returns the
 /// actions of the step that made it leader (the no-op broadcast).
 pub fn elect<L: RaftLog>(node: &mut RaftNode<L>) -> Vec<Action> {
-    let (_, actions) = tick_until_output(node, 1000);
-    if node.role() == Role::Leader {
-        return actions; // single-node cluster
+    let mut actions = Vec::new();
+    for _ in 0..1000 {
+        actions = node.step(Event::Tick).unwrap();
+        if !actions.is_empty() || node.role() != Role::Follower {
+            break;
+        }
     }
-    let peer = node.config().peers()[0];
-    let mut actions = actions;
-    if matches!(
-        actions.first(),
-        Some(Action::Send {
-            message: Message::PreVote(_),
-            ..
-        })
-    ) {
-        actions = node
-            .step(msg(pv_reply(node.term() + 1, peer, true)))
-            .unwrap();
-    }
-    assert!(
+    let peers = node.config().peers().to_vec();
+    let is_pre_vote = |actions: &[Action]| {
         matches!(
             actions.first(),
             Some(Action::Send {
-                message: Message::RequestVote(_),
+                message: Message::PreVote(_),
                 ..
             })
-        ),
-        "expected a vote round, got {actions:?}"
-    );
-    let term = node.term();
-    let actions = node.step(msg(rv_reply(term, peer, true))).unwrap();
+        )
+    };
+    if is_pre_vote(&actions) {
+        let term = node.term();
+        for &peer in &peers {
+            actions = node.step(msg(pv_reply(term + 1, peer, true))).unwrap();
+            if node.term() > term {
+                break;
+            }
+        }
+    }
+    let mut grants = peers.iter();
+    while node.role() == Role::Candidate {
+        let peer = *grants.next().expect("vote never won");
+        let term = node.term();
+        actions = node.step(msg(rv_reply(term, peer, true))).unwrap();
+    }
     assert_eq!(node.role(), Role::Leader);
     actions
 }
