@@ -70,6 +70,11 @@ fn no_index_applied_twice() {
         follower.step(msg(ae(1, 1, (1, 1), vec![], 1))).unwrap(),
         vec![send(1, ae_ok(1, 2, 2))]
     );
+    // The next commit applies only what is new.
+    let actions = follower
+        .step(msg(ae(1, 1, (2, 1), vec![entry(1, 3, b"c")], 3)))
+        .unwrap();
+    assert_eq!(applied(&actions), vec![3]);
 
     // On the leader: duplicated acknowledgements apply nothing again.
     let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
@@ -79,7 +84,9 @@ fn no_index_applied_twice() {
     for from in [2, 2, 3, 3, 2] {
         seen.extend(applied(&leader.step(msg(ae_ok(1, from, 2))).unwrap()));
     }
-    assert_eq!(seen, vec![2]);
+    leader.step(Event::Propose(b"y".to_vec())).unwrap();
+    seen.extend(applied(&leader.step(msg(ae_ok(1, 3, 3))).unwrap()));
+    assert_eq!(seen, vec![2, 3]);
 }
 
 // A late acknowledgement (of an earlier, shorter append) or a late
