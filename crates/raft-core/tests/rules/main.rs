@@ -1,0 +1,24 @@
+//! Per-rule unit tests of the Raft state machine: each test hand-drives one
+//! or a few nodes through one rule of the paper or thesis and asserts the
+//! exact actions returned, so an extra or a missing message fails it.
+
+// Test code asserts by unwrapping and panicking; helpers outside `#[test]`
+// functions do too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(missing_docs, unreachable_pub, dead_code)]
+#![allow(clippy::cast_possible_truncation)]
+
+mod common;
+
+mod bad_input;
+mod check_quorum;
+mod commit;
+mod election;
+mod monotonic;
+mod persistence;
+mod pre_vote;
+mod read_index;
+mod replication;
+mod snapshot;
+mod step_many;
+mod stickiness;

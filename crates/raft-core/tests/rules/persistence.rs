@@ -1,0 +1,147 @@
+//! Persist before send (Raft Figure 2; thesis 10.2.1): every write a step
+//! makes is synced once, before the step returns, and the leader counts its
+//! own log toward commitment only once synced.
+
+use raft_core::{Error, Event, MemoryLog, RaftConfig, RaftNode};
+
+use crate::common::*;
+
+fn is_write(call: &Call) -> bool {
+    !matches!(call, Call::Sync)
+}
+
+/// Asserts the calls of one step: with writes, exactly one `sync`, after
+/// the last of them; without, no `sync` at all.
+fn assert_one_trailing_sync(what: &str, calls: &[Call]) {
+    let syncs = calls.iter().filter(|c| **c == Call::Sync).count();
+    if calls.iter().any(is_write) {
+        assert_eq!(syncs, 1, "{what}: {calls:?}");
+        assert_eq!(calls.last(), Some(&Call::Sync), "{what}: {calls:?}");
+    } else {
+        assert_eq!(syncs, 0, "{what}: {calls:?}");
+    }
+}
+
+// Figure 2 / thesis 10.2.1: a step's writes are durable before its actions
+// are handed out, with a single sync (never one per write).
+#[test]
+fn every_step_with_writes_syncs_once_after_its_writes() {
+    let (mut leader, leader_log) = recorded_node(cfg(1, &[1, 2, 3]), MemoryLog::new());
+    let mut steps: Vec<(String, Vec<Call>)> = Vec::new();
+    let mut run = |name: &str, node: &mut RaftNode<RecordingLog>, event: Event| {
+        node.step(event).unwrap();
+        steps.push((name.to_owned(), leader_log.take()));
+    };
+    for i in 0..40 {
+        run(&format!("tick {i}"), &mut leader, Event::Tick);
+        if leader.role() == raft_core::Role::Candidate {
+            break;
+        }
+    }
+    run("pre-vote granted", &mut leader, msg(pv_reply(1, 2, true)));
+    run("vote granted", &mut leader, msg(rv_reply(1, 2, true)));
+    assert!(leader.is_leader());
+    run("ack no-op", &mut leader, msg(ae_ok(1, 2, 1)));
+    run("propose", &mut leader, Event::Propose(b"a".to_vec()));
+    run("ack", &mut leader, msg(ae_ok(1, 2, 2)));
+    for i in 0..6 {
+        run(&format!("leader tick {i}"), &mut leader, Event::Tick);
+    }
+    run("deposed", &mut leader, msg(ae(2, 3, (2, 1), vec![], 2)));
+    assert!(steps.iter().any(|(_, calls)| calls.iter().any(is_write)));
+    for (name, calls) in &steps {
+        assert_one_trailing_sync(name, calls);
+    }
+
+    let (mut follower, log) = recorded_node(cfg(2, &[1, 2, 3]), memory_log(&[1, 1, 1], 1, None));
+    let events = [
+        msg(rv(2, 3, (3, 1))),
+        msg(ae(
+            2,
+            3,
+            (1, 1),
+            vec![entry(2, 2, b"x"), entry(2, 3, b"y")],
+            1,
+        )),
+        msg(ae(2, 3, (3, 2), vec![], 3)),
+        msg(ae(2, 3, (3, 2), vec![entry(2, 4, b"z")], 3)),
+        Event::Tick,
+    ];
+    for (i, event) in events.into_iter().enumerate() {
+        follower.step(event).unwrap();
+        assert_one_trailing_sync(&format!("follower step {i}"), &log.take());
+    }
+}
+
+// Group commit: `step_many` with N proposals appends them in one write and
+// syncs once.
+#[test]
+fn step_many_with_n_proposals_appends_once_and_syncs_once() {
+    let (mut leader, log) = recorded_node(cfg(1, &[1, 2, 3]), MemoryLog::new());
+    elect_and_settle(&mut leader);
+    log.take();
+    let actions = leader
+        .step_many((0..10u8).map(|i| Event::Propose(vec![i])))
+        .unwrap();
+    assert_eq!(
+        log.take(),
+        vec![
+            Call::Append {
+                first: 2,
+                count: 10
+            },
+            Call::Sync
+        ]
+    );
+    assert_eq!(actions.len(), 2, "one append per follower: {actions:?}");
+    // One `step` per proposal also appends once per step (and so syncs
+    // once per step).
+    leader.step(Event::Propose(b"k".to_vec())).unwrap();
+    assert_eq!(
+        log.take(),
+        vec![
+            Call::Append {
+                first: 12,
+                count: 1
+            },
+            Call::Sync
+        ]
+    );
+}
+
+// Thesis 10.2.1: the leader may send before its own write is durable, but
+// counts itself toward a majority only for what it has synced. If the sync
+// fails, the entry never commits, the step fails with `Storage`, and so
+// does every later step.
+#[test]
+fn leader_counts_its_own_entry_only_after_sync() {
+    let (mut leader, log) = recorded_node(cfg(1, &[1, 2, 3]), MemoryLog::new());
+    elect_and_settle(&mut leader);
+    assert_eq!(leader.commit_index(), 1);
+    log.fail_sync(true);
+    // A follower acknowledges the entry within the same batch, before the
+    // leader's own sync: one replica of three is not a majority.
+    let result = leader.step_many([Event::Propose(b"x".to_vec()), msg(ae_ok(1, 2, 2))]);
+    let failure = Error::storage("sync", "injected failure");
+    assert_eq!(result, Err(failure.clone()));
+    assert_eq!(leader.commit_index(), 1);
+    assert_eq!(leader.last_applied(), 1);
+    // The node has stopped: every later step fails the same way, even if
+    // the disk came back, and nothing commits.
+    log.fail_sync(false);
+    assert_eq!(leader.step(Event::Tick), Err(failure.clone()));
+    assert_eq!(leader.step(msg(ae_ok(1, 3, 2))), Err(failure.clone()));
+    assert_eq!(leader.step(Event::Propose(b"y".to_vec())), Err(failure));
+    assert_eq!(leader.commit_index(), 1);
+
+    // A single node is its own majority: its proposal commits only through
+    // its own sync, so a failed sync commits nothing.
+    let (mut single, log) = recorded_node(RaftConfig::single(1), MemoryLog::new());
+    elect(&mut single);
+    log.fail_sync(true);
+    assert!(matches!(
+        single.step(Event::Propose(b"x".to_vec())),
+        Err(Error::Storage { .. })
+    ));
+    assert_eq!(single.commit_index(), 1);
+}

@@ -1,0 +1,108 @@
+//! Linearizable reads by ReadIndex (Raft thesis 6.4).
+
+use raft_core::{Action, Error, Event, RaftConfig, RaftNode};
+
+use crate::common::*;
+
+fn ready(id: u64, index: u64) -> Action {
+    Action::ReadReady { id, index }
+}
+
+// Thesis 6.4: only the leader serves reads; a follower redirects.
+#[test]
+fn read_on_follower_is_refused_with_leader_hint() {
+    let mut follower = RaftNode::new(cfg(2, &[1, 2, 3]));
+    assert_eq!(
+        follower.step(Event::Read { id: 1 }),
+        Err(Error::NotLeader { leader: None })
+    );
+    follower.step(msg(ae(1, 1, (0, 0), vec![], 0))).unwrap();
+    assert_eq!(
+        follower.step(Event::Read { id: 1 }),
+        Err(Error::NotLeader { leader: Some(1) })
+    );
+}
+
+// Thesis 6.4 step 3: the leader confirms it is still leader with a round
+// of heartbeats sent *after* the read arrived; an acknowledgement of an
+// earlier round does not confirm a later read.
+#[test]
+fn read_ready_only_after_majority_acks_a_probe_sent_after_the_read() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    assert_eq!(
+        leader.step(Event::Read { id: 7 }).unwrap(),
+        vec![send(2, probe(1, 1, 1)), send(3, probe(1, 1, 1))]
+    );
+    assert_eq!(
+        leader.step(Event::Read { id: 8 }).unwrap(),
+        vec![send(2, probe(1, 1, 2)), send(3, probe(1, 1, 2))]
+    );
+    // Round 1 acknowledged by a majority (2 + the leader): read 7 only.
+    assert_eq!(
+        leader.step(msg(probe_reply(1, 2, 1))).unwrap(),
+        vec![ready(7, 1)]
+    );
+    assert_eq!(leader.step(msg(probe_reply(1, 3, 1))).unwrap(), vec![]);
+    // Round 2: read 8.
+    assert_eq!(
+        leader.step(msg(probe_reply(1, 3, 2))).unwrap(),
+        vec![ready(8, 1)]
+    );
+    // An acknowledgement of a round never sent confirms nothing.
+    leader.step(Event::Read { id: 9 }).unwrap();
+    assert_eq!(leader.step(msg(probe_reply(1, 2, 99))).unwrap(), vec![]);
+}
+
+// Thesis 6.4 step 1: a new leader does not know the commit index until an
+// entry of its own term commits; reads wait for its no-op.
+#[test]
+fn new_leader_defers_reads_until_its_noop_commits() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect(&mut leader);
+    assert_eq!(leader.step(Event::Read { id: 5 }).unwrap(), vec![]);
+    assert_eq!(
+        leader.step(msg(ae_ok(1, 2, 1))).unwrap(),
+        vec![send(2, probe(1, 1, 1)), send(3, probe(1, 1, 1))]
+    );
+    assert_eq!(
+        leader.step(msg(probe_reply(1, 3, 1))).unwrap(),
+        vec![ready(5, 1)]
+    );
+}
+
+// Thesis 6.4: a leader deposed before its read is confirmed never answers
+// it, whatever arrives later.
+#[test]
+fn deposed_leader_never_answers_pending_read() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    leader.step(Event::Read { id: 9 }).unwrap();
+    assert_eq!(
+        leader.step(msg(ae(2, 3, (1, 1), vec![], 1))).unwrap(),
+        vec![send(3, ae_ok(2, 1, 1))]
+    );
+    assert!(!leader.is_leader());
+    let mut later = Vec::new();
+    later.extend(leader.step(msg(probe_reply(1, 2, 1))).unwrap());
+    later.extend(leader.step(msg(probe_reply(2, 2, 1))).unwrap());
+    // Even re-elected later, the old read stays dropped.
+    later.extend(elect(&mut leader));
+    let term = leader.term();
+    later.extend(leader.step(msg(ae_ok(term, 2, 2))).unwrap());
+    later.extend(leader.step(msg(probe_reply(term, 2, 1))).unwrap());
+    later.extend(leader.step(msg(probe_reply(term, 3, 1))).unwrap());
+    assert!(
+        !later.iter().any(|a| matches!(a, Action::ReadReady { .. })),
+        "{later:?}"
+    );
+}
+
+// Thesis 6.4: a single-node cluster is its own majority: reads are ready
+// at once.
+#[test]
+fn single_node_answers_reads_immediately() {
+    let mut node = RaftNode::new(RaftConfig::single(1));
+    elect(&mut node);
+    assert_eq!(node.step(Event::Read { id: 3 }).unwrap(), vec![ready(3, 1)]);
+}
