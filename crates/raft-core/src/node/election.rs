@@ -101,8 +101,13 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Whether this node heard from a leader within the minimum election
     /// timeout (or is the leader). While it has, it ignores would-be
-    /// candidates: leader stickiness, thesis 4.2.3.
+    /// candidates: leader stickiness, thesis 4.2.3. Stickiness needs
+    /// check-quorum: without it, a leader that can send but not receive would
+    /// keep everyone sticky forever and never be replaced.
     pub(super) fn in_leader_lease(&self) -> bool {
+        if !self.config.check_quorum() {
+            return false;
+        }
         let (timeout_min, _) = self.config.election_timeout();
         match self.role {
             Role::Leader => true,
@@ -248,6 +253,10 @@ impl<L: RaftLog> RaftNode<L> {
         } else if term < self.term {
             self.answer_stale(message);
             return Ok(false);
+        } else if term == 0 && !is_reply(message) {
+            // No candidate or leader exists in term 0 (every campaign starts
+            // at term 1), so a term-0 request is forged or corrupt.
+            return Ok(false);
         }
         Ok(true)
     }
@@ -380,4 +389,17 @@ impl<L: RaftLog> RaftNode<L> {
         }
         Ok(())
     }
+}
+
+/// Replies may legitimately carry term 0 (a refusal from a node that never
+/// left term 0).
+fn is_reply(message: &Message) -> bool {
+    matches!(
+        message,
+        Message::PreVoteReply(_)
+            | Message::RequestVoteReply(_)
+            | Message::AppendEntriesReply(_)
+            | Message::InstallSnapshotReply(_)
+            | Message::ReadProbeReply(_)
+    )
 }

@@ -406,6 +406,12 @@ impl<L: RaftLog> RaftNode<L> {
         if message.from() == self.id() {
             return Ok(());
         }
+        if let Message::AppendEntries(request) = &message
+            && !replication::is_well_formed(request)
+        {
+            // Corrupt input changes nothing: not the term, not the timer.
+            return Ok(());
+        }
         if !self.observe_term(&message)? {
             return Ok(());
         }

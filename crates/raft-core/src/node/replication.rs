@@ -271,9 +271,6 @@ impl<L: RaftLog> RaftNode<L> {
         }
         self.leader = Some(request.leader);
         self.election_elapsed_ticks = 0;
-        if !is_well_formed(&request) {
-            return Ok(());
-        }
         let leader = request.leader;
         let reply = self.append_from_leader(request)?;
         self.send(leader, Message::AppendEntriesReply(reply));
@@ -421,7 +418,7 @@ impl<L: RaftLog> RaftNode<L> {
 /// Entries must continue `prev_log_index` contiguously with terms that
 /// never decrease and never exceed the leader's; anything else is corrupt
 /// input and is ignored rather than trusted.
-fn is_well_formed(request: &AppendEntries) -> bool {
+pub(super) fn is_well_formed(request: &AppendEntries) -> bool {
     let mut expected_index = request.prev_log_index;
     let mut previous_term = request.prev_log_term;
     for entry in &request.entries {

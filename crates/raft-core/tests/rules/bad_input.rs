@@ -139,7 +139,6 @@ fn term_zero_message_is_stale_once_a_term_started() {
 // must be ignored: no leader recognised, nothing appended, and above all
 // nothing committed or applied.
 #[test]
-#[ignore = "BUG: a node in term 0 accepts, commits and applies entries from a term-0 AppendEntries"]
 fn term_zero_append_entries_is_ignored_by_a_fresh_node() {
     let mut fresh = RaftNode::new(cfg(2, &[1, 2, 3]));
     let actions = fresh
@@ -152,4 +151,25 @@ fn term_zero_append_entries_is_ignored_by_a_fresh_node() {
     assert_eq!(fresh.log().last_index(), 0);
     assert_eq!(fresh.commit_index(), 0);
     assert_eq!(fresh.leader(), None);
+}
+
+// Raft 5.2: only a live leader resets a follower's election timer; a
+// malformed AppendEntries is no evidence of one, so the follower still
+// campaigns on schedule.
+#[test]
+fn malformed_append_entries_does_not_reset_the_election_timer() {
+    let mut node = RaftNode::new(cfg(2, &[1, 2, 3]));
+    let (ticks, _) = tick_until_output(&mut node, 100);
+    let mut node = RaftNode::new(cfg(2, &[1, 2, 3]));
+    for _ in 0..ticks - 1 {
+        assert_eq!(node.step(Event::Tick).unwrap(), vec![]);
+    }
+    // Entries that skip an index: corrupt.
+    let gap = ae(1, 1, (0, 0), vec![entry(1, 2, b"x")], 0);
+    assert_eq!(node.step(msg(gap)).unwrap(), vec![]);
+    assert_eq!(node.leader(), None);
+    assert!(
+        !node.step(Event::Tick).unwrap().is_empty(),
+        "campaigns on schedule"
+    );
 }

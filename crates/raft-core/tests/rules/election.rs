@@ -268,3 +268,17 @@ fn stale_term_requests_are_refused_with_our_term() {
         (3, None, 0)
     );
 }
+
+// Raft 5.4.2 and Figure 8 guard against a later leader overwriting an
+// old-term entry. A sole voter has no rival, so it appends no no-op and its
+// durable log, old-term entries included, is committed as it stands.
+#[test]
+fn sole_voter_appends_no_noop_and_commits_its_durable_log() {
+    let log = memory_log(&[1, 1], 1, Some(1));
+    let mut node = RaftNode::with_log(raft_core::RaftConfig::single(1), log);
+    assert_eq!(node.commit_index(), 0);
+    elect(&mut node);
+    assert_eq!(node.term(), 2);
+    assert_eq!(node.log().last_index(), 2, "no no-op appended");
+    assert_eq!(node.commit_index(), 2, "old-term entries commit at once");
+}

@@ -98,11 +98,14 @@ fn deposed_leader_never_answers_pending_read() {
     );
 }
 
-// Thesis 6.4: a single-node cluster is its own majority: reads are ready
-// at once.
+// Thesis 6.4: a single-node cluster is its own majority, and a sole voter's
+// commit index is always the cluster's: reads are ready at once, at the
+// current commit index.
 #[test]
 fn single_node_answers_reads_immediately() {
     let mut node = RaftNode::new(RaftConfig::single(1));
     elect(&mut node);
-    assert_eq!(node.step(Event::Read { id: 3 }).unwrap(), vec![ready(3, 1)]);
+    assert_eq!(node.step(Event::Read { id: 3 }).unwrap(), vec![ready(3, 0)]);
+    node.step(Event::Propose(b"x".to_vec())).unwrap();
+    assert_eq!(node.step(Event::Read { id: 4 }).unwrap(), vec![ready(4, 1)]);
 }

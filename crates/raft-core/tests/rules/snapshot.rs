@@ -120,10 +120,11 @@ fn snapshot_must_not_cover_unapplied_entries() {
 }
 
 // The snapshot hint comes once every `snapshot_threshold` applied entries.
+// (A sole voter appends no no-op, so its first proposal is index 1.)
 #[test]
 fn snapshot_hint_every_threshold_applied_entries() {
     let mut node = RaftNode::new(RaftConfig::single(1).with_snapshot_threshold(2));
-    elect(&mut node); // applies the no-op at 1
+    elect(&mut node);
     let apply = |index: u64, command: &[u8]| Action::Apply {
         index,
         term: 1,
@@ -131,14 +132,18 @@ fn snapshot_hint_every_threshold_applied_entries() {
     };
     assert_eq!(
         node.step(Event::Propose(b"a".to_vec())).unwrap(),
-        vec![apply(2, b"a"), Action::Snapshot { index: 2, term: 1 }]
+        vec![apply(1, b"a")]
     );
     assert_eq!(
         node.step(Event::Propose(b"b".to_vec())).unwrap(),
-        vec![apply(3, b"b")]
+        vec![apply(2, b"b"), Action::Snapshot { index: 2, term: 1 }]
     );
     assert_eq!(
         node.step(Event::Propose(b"c".to_vec())).unwrap(),
-        vec![apply(4, b"c"), Action::Snapshot { index: 4, term: 1 }]
+        vec![apply(3, b"c")]
+    );
+    assert_eq!(
+        node.step(Event::Propose(b"d".to_vec())).unwrap(),
+        vec![apply(4, b"d"), Action::Snapshot { index: 4, term: 1 }]
     );
 }

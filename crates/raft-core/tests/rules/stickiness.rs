@@ -103,3 +103,17 @@ fn leader_ignores_unforced_higher_term_vote_request() {
     assert_eq!(leader.step(msg(rv(7, 3, (9, 1)))).unwrap(), vec![]);
     assert_eq!((leader.role(), leader.term()), (Role::Leader, 1));
 }
+
+// Thesis 4.2.3 with 6.2: stickiness is only safe alongside check-quorum.
+// Without it, a leader that can send but not receive would keep every
+// follower sticky forever and never be replaced, so followers grant votes
+// normally.
+#[test]
+fn without_check_quorum_followers_are_not_sticky() {
+    let mut node = follower_of_1(cfg(2, &[1, 2, 3]).with_check_quorum(false));
+    assert_eq!(
+        node.step(msg(rv(2, 3, (1, 1)))).unwrap(),
+        vec![send(3, rv_reply(2, 2, true))]
+    );
+    assert_eq!(node.term(), 2);
+}
