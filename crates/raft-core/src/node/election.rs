@@ -126,23 +126,16 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn become_pre_candidate(&mut self) -> Result<()> {
-        self.role = Role::Candidate;
-        self.leader = None;
-        self.reset_election_timer();
-        self.campaign.start(true);
-        self.campaign.record(self.id(), true);
-        if self.campaign.result(&self.voters) == VoteResult::Won {
+        if self.start_vote_round(true) {
             return self.become_candidate(false);
         }
-        let request = PreVote {
+        let request = Message::PreVote(PreVote {
             term: self.term + 1,
             candidate: self.id(),
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
-        };
-        for peer in self.voter_peers().collect::<Vec<_>>() {
-            self.send(peer, Message::PreVote(request.clone()));
-        }
+        });
+        self.send_to_voter_peers(&request);
         Ok(())
     }
 
@@ -151,24 +144,39 @@ impl<L: RaftLog> RaftNode<L> {
         self.term += 1;
         self.voted_for = Some(self.id());
         self.persist_hard_state()?;
-        self.role = Role::Candidate;
-        self.leader = None;
-        self.reset_election_timer();
-        self.campaign.start(false);
-        self.campaign.record(self.id(), true);
-        if self.campaign.result(&self.voters) == VoteResult::Won {
+        if self.start_vote_round(false) {
             return self.become_leader();
         }
-        let request = RequestVote {
+        let request = Message::RequestVote(RequestVote {
             term: self.term,
             candidate: self.id(),
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
             force,
-        };
-        for peer in self.voter_peers().collect::<Vec<_>>() {
-            self.send(peer, Message::RequestVote(request.clone()));
+        });
+        self.send_to_voter_peers(&request);
+        Ok(())
+    }
+
+    /// Becomes a candidate for a (pre-)vote round holding its own vote.
+    /// Returns whether that vote alone already wins (a sole voter).
+    fn start_vote_round(&mut self, pre_vote: bool) -> bool {
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.reset_election_timer();
+        self.campaign.start(pre_vote);
+        self.campaign.record(self.id(), true);
+        self.campaign.result(&self.voters) == VoteResult::Won
+    }
+
+    /// Any message this node hears from `leader` of its current term: a
+    /// candidate steps down (Raft 5.2) and the election timer restarts.
+    pub(super) fn hear_from_leader(&mut self, leader: NodeId) -> Result<()> {
+        if self.role == Role::Candidate {
+            self.become_follower(self.term, Some(leader))?;
         }
+        self.leader = Some(leader);
+        self.election_elapsed_ticks = 0;
         Ok(())
     }
 
@@ -380,11 +388,10 @@ impl<L: RaftLog> RaftNode<L> {
         }
     }
 
-    pub(super) fn handle_timeout_now(&mut self, message: TimeoutNow) -> Result<()> {
+    pub(super) fn handle_timeout_now(&mut self, _message: TimeoutNow) -> Result<()> {
         // Thesis 3.10: the transfer target campaigns at once, skipping
         // pre-vote and bypassing stickiness.
         if self.is_voter() && !self.is_leader() {
-            self.leader = Some(message.leader);
             self.campaign(true)?;
         }
         Ok(())

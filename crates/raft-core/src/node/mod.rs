@@ -485,13 +485,14 @@ impl<L: RaftLog> RaftNode<L> {
         self.voters.binary_search(&self.id()).is_ok()
     }
 
-    /// Every other voter, in id order.
-    fn voter_peers(&self) -> impl Iterator<Item = NodeId> + '_ {
-        let id = self.id();
-        self.voters
-            .iter()
-            .copied()
-            .filter(move |&voter| voter != id)
+    /// Sends `message` to every other voter, in id order.
+    fn send_to_voter_peers(&mut self, message: &Message) {
+        for i in 0..self.voters.len() {
+            let to = self.voters[i];
+            if to != self.id() {
+                self.send(to, message.clone());
+            }
+        }
     }
 }
 

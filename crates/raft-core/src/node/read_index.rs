@@ -96,12 +96,7 @@ impl<L: RaftLog> RaftNode<L> {
             seq: self.reads.next_seq,
         };
         self.reads.next_seq += 1;
-        for i in 0..self.voters.len() {
-            let to = self.voters[i];
-            if to != self.id() {
-                self.send(to, Message::ReadProbe(probe.clone()));
-            }
-        }
+        self.send_to_voter_peers(&Message::ReadProbe(probe));
     }
 
     /// Answers every read whose round a majority acknowledged and whose
@@ -135,12 +130,8 @@ impl<L: RaftLog> RaftNode<L> {
         if self.is_leader() {
             return Ok(());
         }
-        if self.role != crate::types::Role::Follower {
-            self.become_follower(self.term, Some(probe.leader))?;
-        }
         // A probe is as good as a heartbeat: the leader is alive.
-        self.leader = Some(probe.leader);
-        self.election_elapsed_ticks = 0;
+        self.hear_from_leader(probe.leader)?;
         let reply = ReadProbeReply {
             term: self.term,
             from: self.id(),

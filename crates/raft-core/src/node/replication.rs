@@ -264,14 +264,8 @@ impl<L: RaftLog> RaftNode<L> {
             // message is corrupt or forged. Ignore it.
             return Ok(());
         }
-        if self.role == Role::Candidate {
-            // Raft 5.2: a candidate that hears from the leader of its term
-            // steps down.
-            self.become_follower(self.term, Some(request.leader))?;
-        }
-        self.leader = Some(request.leader);
-        self.election_elapsed_ticks = 0;
         let leader = request.leader;
+        self.hear_from_leader(leader)?;
         let reply = self.append_from_leader(request)?;
         self.send(leader, Message::AppendEntriesReply(reply));
         Ok(())

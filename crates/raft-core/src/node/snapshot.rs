@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::event::Action;
 use crate::log::RaftLog;
 use crate::message::{InstallSnapshot, InstallSnapshotReply, Message};
-use crate::types::{Index, NodeId, Role, Snapshot};
+use crate::types::{Index, NodeId, Snapshot};
 
 impl<L: RaftLog> RaftNode<L> {
     /// Hints `Action::Snapshot` once `snapshot_threshold` entries were
@@ -74,11 +74,7 @@ impl<L: RaftLog> RaftNode<L> {
         if self.is_leader() {
             return Ok(());
         }
-        if self.role == Role::Candidate {
-            self.become_follower(self.term, Some(request.leader))?;
-        }
-        self.leader = Some(request.leader);
-        self.election_elapsed_ticks = 0;
+        self.hear_from_leader(request.leader)?;
         let snapshot = request.snapshot;
         // Our log matches the leader's through `matched` afterwards: the
         // snapshot's end if we install it, else our commit index.
