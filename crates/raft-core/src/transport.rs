@@ -6,6 +6,33 @@ use crate::types::NodeId;
 
 /// Delivers messages to peers. Raft tolerates loss, duplication and
 /// reordering, so an implementation may be best-effort.
+///
+/// ```
+/// use raft_core::{Action, Event, Message, NodeId, RaftConfig, RaftNode, RaftTransport, Result};
+///
+/// /// Counts what it is asked to send (a real one would write to a socket).
+/// #[derive(Default)]
+/// struct Counting(usize);
+///
+/// impl RaftTransport for Counting {
+///     fn send(&mut self, _to: NodeId, _message: Message) -> Result<()> {
+///         self.0 += 1;
+///         Ok(())
+///     }
+/// }
+///
+/// let mut transport = Counting::default();
+/// let mut node = RaftNode::new(RaftConfig::new(1, [2, 3]));
+/// while transport.0 == 0 {
+///     for action in node.step(Event::Tick)? {
+///         if let Action::Send { to, message } = action {
+///             transport.send(to, message)?;
+///         }
+///     }
+/// }
+/// assert_eq!(transport.0, 2, "one pre-vote per peer");
+/// # Ok::<(), raft_core::Error>(())
+/// ```
 pub trait RaftTransport {
     /// Hand `message` off for delivery to node `to`.
     fn send(&mut self, to: NodeId, message: Message) -> Result<()>;

@@ -33,11 +33,22 @@ use read_index::ReadIndex;
 /// The log type defaults to [`MemoryLog`], so the common case never names it.
 ///
 /// ```
-/// use raft_core::{Error, Event, RaftConfig, RaftNode};
+/// use raft_core::{Error, Event, RaftConfig, RaftLog, RaftNode, Role};
 /// let mut node = RaftNode::new(RaftConfig::new(2, [1, 3]));
+/// assert_eq!((node.id(), node.role(), node.term()), (2, Role::Follower, 0));
+/// assert_eq!(node.members(), &[1, 2, 3]);
+/// assert!(node.learners().is_empty());
+/// assert_eq!((node.commit_index(), node.last_applied()), (0, 0));
+/// assert_eq!(node.config().peers(), &[1, 3]);
+///
 /// // A follower refuses proposals and says who to ask instead.
 /// let err = node.step(Event::Propose(b"x".to_vec())).unwrap_err();
 /// assert_eq!(err, Error::NotLeader { leader: None });
+/// assert!(!node.is_leader() && node.leader().is_none());
+///
+/// // The log outlives the node: hand it to a new one after a restart.
+/// let log = node.into_log();
+/// assert_eq!(log.last_index(), 0);
 /// ```
 pub struct RaftNode<L: RaftLog = MemoryLog> {
     config: RaftConfig,

@@ -3,6 +3,20 @@
 use crate::types::{Index, NodeId, Role, Term};
 
 /// How the leader is currently replicating to one follower.
+///
+/// ```
+/// use raft_core::{Event, Message, RaftConfig, RaftNode, ReplicationState, RequestVoteReply};
+/// let mut node = RaftNode::new(RaftConfig::new(1, [2, 3]).with_pre_vote(false));
+/// while node.term() == 0 {
+///     node.step(Event::Tick).unwrap();
+/// }
+/// let vote = RequestVoteReply { term: 1, vote_granted: true, from: 2 };
+/// node.step(Event::Message(Message::RequestVoteReply(vote))).unwrap();
+/// let peers = node.status().peers;
+/// assert_eq!(peers.len(), 2);
+/// // A new leader probes each follower until one append succeeds.
+/// assert!(peers.iter().all(|p| p.state == ReplicationState::Probe && p.match_index == 0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReplicationState {
     /// Finding where the follower's log matches: one append per round trip.
@@ -13,7 +27,8 @@ pub enum ReplicationState {
     Snapshot,
 }
 
-/// The leader's view of one follower.
+/// The leader's view of one follower (see [`ReplicationState`] for an
+/// example).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerStatus {
     /// The follower.
