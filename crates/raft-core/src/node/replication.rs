@@ -103,9 +103,15 @@ impl<L: RaftLog> RaftNode<L> {
                 continue;
             };
             match pr.state {
+                ReplicationState::Probe if pr.probe_sent => {
+                    // The last probe is unanswered: it or its reply may be
+                    // lost, or the follower unreachable. Retry with an empty
+                    // append; the entries follow once it answers, so an
+                    // unreachable follower costs a heartbeat, not a batch.
+                    let next = pr.next_index;
+                    self.send_empty_probe(to, next);
+                }
                 ReplicationState::Probe => {
-                    // The previous probe may have been lost: try again.
-                    pr.probe_sent = false;
                     self.send_append(to, true);
                 }
                 ReplicationState::Replicate => {
@@ -132,6 +138,25 @@ impl<L: RaftLog> RaftNode<L> {
                 }
             }
         }
+    }
+
+    /// An empty append just before `next_index`: it checks where the
+    /// follower's log matches without carrying entries.
+    fn send_empty_probe(&mut self, to: NodeId, next_index: Index) {
+        let prev = next_index - 1;
+        let Some(prev_term) = self.log.term_at(prev) else {
+            self.send_snapshot(to);
+            return;
+        };
+        let message = AppendEntries {
+            term: self.term,
+            leader: self.id(),
+            prev_log_index: prev,
+            prev_log_term: prev_term,
+            entries: Vec::new(),
+            leader_commit: self.commit_index,
+        };
+        self.send(to, Message::AppendEntries(message));
     }
 
     /// An empty append at the follower's match index: it always matches, so

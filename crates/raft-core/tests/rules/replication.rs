@@ -306,3 +306,32 @@ fn conflict_hint_for_a_short_log_jumps_to_its_end() {
     assert_eq!((second.prev_log_index, second.prev_log_term), (1, 1));
     assert_eq!(terms(follower.log()), vec![1, 1, 1, 1, 2]);
 }
+
+// Raft 5.3 (retrying AppendEntries), sized: an unanswered probe is retried
+// at each heartbeat as an empty append, so an unreachable follower costs a
+// heartbeat per interval, not a full batch; the entries follow its answer.
+#[test]
+fn unanswered_probe_is_retried_without_entries() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect(&mut leader); // the no-op append is the outstanding probe
+    assert_eq!(leader.step(Event::Propose(b"a".to_vec())).unwrap(), vec![]);
+    let mut heartbeat = Vec::new();
+    while heartbeat.is_empty() {
+        heartbeat = leader.step(Event::Tick).unwrap();
+    }
+    assert_eq!(
+        heartbeat,
+        vec![
+            send(2, ae(1, 1, (0, 0), vec![], 0)),
+            send(3, ae(1, 1, (0, 0), vec![], 0)),
+        ]
+    );
+    // Node 2 answers the empty probe: now it gets the entries.
+    assert_eq!(
+        leader.step(msg(ae_ok(1, 2, 0))).unwrap(),
+        vec![send(
+            2,
+            ae(1, 1, (0, 0), vec![noop(1, 1), entry(1, 2, b"a")], 0)
+        )]
+    );
+}
