@@ -13,6 +13,36 @@ use crate::failure::{SimFailure, SimResult};
 use crate::network::{FaultPlan, Network};
 use crate::rng::SimRng;
 use crate::sim_log::SimLog;
+use crate::state;
+
+/// The state machine node `id` restores from a snapshot through `index`: it
+/// must decode, and hold exactly the commands applied cluster-wide at its
+/// indices (State Machine Safety through snapshots).
+fn restore(
+    checker: &SafetyChecker,
+    id: NodeId,
+    index: Index,
+    data: &[u8],
+) -> Result<Vec<(Index, Vec<u8>)>, String> {
+    let applied = state::decode(data)
+        .ok_or_else(|| format!("node {id}: snapshot through {index} does not decode"))?;
+    for (at, command) in &applied {
+        let known = checker.applied().get(at).map(|(_, known)| known);
+        if *at > index || known != Some(command) {
+            return Err(Violation {
+                property: "state machine safety",
+                detail: format!(
+                    "node {id} restored {:?} at index {at} from a snapshot through {index}, \
+                     but the cluster applied {:?} there",
+                    String::from_utf8_lossy(command),
+                    known.map(|known| String::from_utf8_lossy(known))
+                ),
+            }
+            .to_string());
+        }
+    }
+    Ok(applied)
+}
 
 /// One simulated machine: the node while it runs, its disk while it is down,
 /// and what its state machine has seen.
@@ -224,6 +254,13 @@ impl<D: SimDisk> Cluster<D> {
         }
         match node.step_into(event, &mut out) {
             Ok(()) => {}
+            Err(error @ Error::Storage { .. }) if node.log().crash_at_sync() => {
+                // The armed crash: the machine died before its sync. Nothing
+                // of this step leaves it.
+                self.out = out;
+                self.try_crash(id)?;
+                return Ok(Err(error));
+            }
             Err(error @ Error::Storage { .. }) => {
                 return Err(self.fail(format_args!("node {id} storage failure: {error}")));
             }
@@ -236,7 +273,11 @@ impl<D: SimDisk> Cluster<D> {
         self.out = out;
         if let Some(index) = result? {
             // The state machine answers a snapshot hint at once.
-            let data = format!("state of node {id} through {index}").into_bytes();
+            let data = self
+                .machines
+                .get(&id)
+                .map(|machine| state::encode(&machine.applied, index))
+                .unwrap_or_default();
             self.step(id, Event::Snapshot { index, data })?.ok();
         }
         Ok(Ok(()))
@@ -267,7 +308,14 @@ impl<D: SimDisk> Cluster<D> {
                         .send(&mut self.rng, &self.faults, self.now, id, to, message);
                 }
                 Action::Apply { index, command, .. } => machine.applied.push((index, command)),
-                Action::RestoreSnapshot { .. } => machine.applied.clear(),
+                Action::RestoreSnapshot { index, data, .. } => {
+                    machine.applied =
+                        restore(&self.checker, id, index, &data).map_err(|reason| SimFailure {
+                            seed: self.seed,
+                            tick: self.now,
+                            reason,
+                        })?;
+                }
                 Action::Snapshot { index, .. } => snapshot = Some(index),
                 Action::ReadReady { id: read, index } => {
                     if let Some(floor) = self.reads.remove(&read)
@@ -472,13 +520,57 @@ impl<D: SimDisk> Cluster<D> {
         Ok(())
     }
 
+    /// Arms a crash inside node `id`'s next step that writes: the step
+    /// makes its writes, then the machine dies before their sync (see
+    /// [`SimDisk::set_crash_at_sync`]); it sends nothing of that step and
+    /// stays down until [`restart`](Self::restart). Restarting a node whose
+    /// armed crash has not happened yet disarms it.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 8);
+    /// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+    /// let leader = cluster.leader().unwrap();
+    /// cluster.crash_at_next_sync(leader);
+    /// assert!(cluster.propose(b"lost".to_vec()).unwrap().is_none(), "it died writing it");
+    /// assert!(!cluster.is_up(leader));
+    /// cluster.restart(leader);
+    /// cluster.run_until(1_000, |c| c.leader().is_some()).unwrap();
+    /// ```
+    pub fn crash_at_next_sync(&mut self, id: NodeId) {
+        if let Some(node) = self.node(id) {
+            node.log().set_crash_at_sync(true);
+        }
+    }
+
     /// Restarts a crashed `id` from its disk, with a fresh state machine
     /// (restored from the log's snapshot, then re-applied from the log).
+    /// On a running node, disarms a crash armed by
+    /// [`crash_at_next_sync`](Self::crash_at_next_sync).
     pub fn restart(&mut self, id: NodeId) {
+        if let Some(node) = self.node(id) {
+            node.log().set_crash_at_sync(false);
+        }
         if let Some(machine) = self.machines.get_mut(&id)
             && let Some(disk) = machine.disk.take()
         {
-            machine.applied.clear();
+            // The state machine restarts from the log's snapshot, if any.
+            let restored = disk
+                .snapshot()
+                .map(|snap| restore(&self.checker, id, snap.index, &snap.data));
+            machine.applied = match restored {
+                None => Vec::new(),
+                Some(Ok(applied)) => applied,
+                Some(Err(reason)) => {
+                    let failure = SimFailure {
+                        seed: self.seed,
+                        tick: self.now,
+                        reason,
+                    };
+                    self.failed.get_or_insert(failure);
+                    Vec::new()
+                }
+            };
             machine.node = Some(RaftNode::with_log(machine.config.clone(), disk));
             self.checker.node_restarted(id);
         }

@@ -171,7 +171,13 @@ fn crash_and_restart<D: SimDisk>(
     if majority_up && cluster.rng().chance(5) {
         let victim = ids[cluster.rng().pick(ids.len())];
         if cluster.is_up(victim) {
-            cluster.crash(victim);
+            // Half the crashes strike between steps, half inside the
+            // victim's next writing step, between its writes and its sync.
+            if cluster.rng().chance(500) {
+                cluster.crash(victim);
+            } else {
+                cluster.crash_at_next_sync(victim);
+            }
             crashed_at.push((victim, tick));
         }
     }

@@ -37,6 +37,7 @@ mod fuzz;
 mod network;
 mod rng;
 mod sim_log;
+mod state;
 #[cfg(feature = "wal")]
 mod wal_disk;
 

@@ -9,7 +9,7 @@ use raft_core::{Error, HardState, Index, LogEntry, NodeId, RaftLog, Result, Snap
 use raft_log_wal::{WAL_FILE_NAME, WalLog};
 use tempfile::TempDir;
 
-use crate::disk::SimDisk;
+use crate::disk::{CrashSwitch, SimDisk};
 use crate::rng::SimRng;
 use crate::sim_log::AppendRecord;
 
@@ -75,6 +75,7 @@ pub struct WalDisk {
     last_write_start: u64,
     crashes: u64,
     torn_crashes: u64,
+    crash_at_sync: CrashSwitch,
 }
 
 impl WalDisk {
@@ -241,6 +242,7 @@ impl SimDisk for WalDisk {
             last_write_start: 0,
             crashes: 0,
             torn_crashes: 0,
+            crash_at_sync: CrashSwitch::default(),
         };
         disk.durable("create disk")?;
         Ok(disk)
@@ -252,6 +254,14 @@ impl SimDisk for WalDisk {
 
     fn entries_truncated(&self) -> u64 {
         self.entries_truncated
+    }
+
+    fn set_crash_at_sync(&self, armed: bool) {
+        self.crash_at_sync.set(armed);
+    }
+
+    fn crash_at_sync(&self) -> bool {
+        self.crash_at_sync.get()
     }
 
     fn crash(mut self) -> Result<Self> {
@@ -292,6 +302,7 @@ impl SimDisk for WalDisk {
             last_write_start: 0,
             crashes: crashes + 1,
             torn_crashes: torn_crashes + u64::from(torn),
+            crash_at_sync: CrashSwitch::default(),
         };
         disk.durable(CONTEXT)?;
         Ok(disk)
@@ -355,6 +366,9 @@ impl RaftLog for WalDisk {
     }
 
     fn sync(&mut self) -> Result<()> {
+        if self.crash_at_sync.get() {
+            return Err(Error::storage("sync", "simulated crash before the fsync"));
+        }
         self.log.sync()?;
         self.durable("sync")
     }
