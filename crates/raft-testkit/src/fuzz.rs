@@ -75,7 +75,12 @@ pub fn run_seed(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
 pub fn run_seed_durable(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
     let mut options = options.clone();
     options.faults.crashes = true;
-    run_seed_on::<crate::wal_disk::WalDisk>(seed, &options)
+    run_seed_on::<crate::wal_disk::WalDisk>(seed, &options).map_err(|mut failure| {
+        failure
+            .reason
+            .push_str("\n  (a durable run over WalLog files: add --wal to the replay)");
+        failure
+    })
 }
 
 /// The randomised scenario of [`run_seed`] over disks of type `D`.
