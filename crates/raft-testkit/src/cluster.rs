@@ -102,6 +102,8 @@ pub struct Cluster<D: SimDisk = SimLog> {
     next_read_id: u64,
     /// Print every step to stderr (for replaying a failing seed).
     trace: bool,
+    /// Machines crashed so far (between steps or inside one).
+    crashes: u64,
     /// A failure found outside a step (a disk that could not be created or
     /// recovered), reported by the next `tick` or `step`.
     failed: Option<SimFailure>,
@@ -138,6 +140,7 @@ impl<D: SimDisk> Cluster<D> {
             reads: BTreeMap::new(),
             next_read_id: 1,
             trace: false,
+            crashes: 0,
             failed,
         }
     }
@@ -517,6 +520,7 @@ impl<D: SimDisk> Cluster<D> {
         if let Some(machine) = self.machines.get_mut(&id) {
             machine.disk = Some(disk);
         }
+        self.crashes += 1;
         Ok(())
     }
 
@@ -574,6 +578,21 @@ impl<D: SimDisk> Cluster<D> {
             machine.node = Some(RaftNode::with_log(machine.config.clone(), disk));
             self.checker.node_restarted(id);
         }
+    }
+
+    /// How many times a machine crashed so far, between steps
+    /// ([`crash`](Self::crash)) or inside one
+    /// ([`crash_at_next_sync`](Self::crash_at_next_sync)).
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 2);
+    /// cluster.crash(2);
+    /// cluster.crash(2); // already down: no second crash
+    /// assert_eq!(cluster.crashes(), 1);
+    /// ```
+    pub fn crashes(&self) -> u64 {
+        self.crashes
     }
 
     /// Whether `id` is running.

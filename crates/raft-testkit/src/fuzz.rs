@@ -46,6 +46,8 @@ pub struct FuzzReport {
     pub delivered: u64,
     /// The final term.
     pub term: u64,
+    /// Machine crashes (each followed by a recovery from its disk).
+    pub crashes: u64,
 }
 
 /// Runs one randomised scenario for `seed`, checking safety after every
@@ -123,6 +125,7 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         committed: cluster.max_commit(),
         delivered: cluster.network().delivered(),
         term: cluster.term(),
+        crashes: cluster.crashes(),
     })
 }
 

@@ -86,13 +86,17 @@ fn main() -> ExitCode {
     let count = value("--seeds").unwrap_or(if deadline.is_some() { u64::MAX } else { 1000 });
     let started = Instant::now();
     let mut delivered = 0u64;
+    let mut crashes = 0u64;
     let mut ran = 0u64;
     for seed in from..from.saturating_add(count) {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         match run(seed, &options) {
-            Ok(report) => delivered += report.delivered,
+            Ok(report) => {
+                delivered += report.delivered;
+                crashes += report.crashes;
+            }
             Err(failure) => {
                 eprintln!("{failure}");
                 return ExitCode::FAILURE;
@@ -109,7 +113,7 @@ fn main() -> ExitCode {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{ran} seeds from {from} ok ({label}) in {secs:.1}s: {delivered} messages delivered \
-         ({:.0}/s), every fault on, no violation",
+         ({:.0}/s), {crashes} crashes and recoveries, every fault on, no violation",
         delivered as f64 / secs.max(1e-9)
     );
     ExitCode::SUCCESS
