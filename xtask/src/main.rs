@@ -5,8 +5,9 @@
 //!                                     examples, simulator seeds (what .ci/run calls)
 //! cargo xtask fmt                     format everything
 //! cargo xtask test [--rewrite]        the test suites (--rewrite regenerates golden files)
-//! cargo xtask sim --seed 0x2a [--trace]   replay one simulator seed
-//! cargo xtask soak [--seeds N] [--minutes M] [--from S]   long simulator runs
+//! cargo xtask sim --seed 0x2a [--trace] [--wal]   replay one simulator seed
+//! cargo xtask soak [--seeds N] [--minutes M] [--from S] [--wal]   long simulator runs
+//!                                     (--wal: over real WalLog files, crashes and restarts)
 //! cargo xtask bench [ARGS..]          criterion benchmarks
 //! cargo xtask fuzz [TARGET]           run a cargo-fuzz target (needs nightly + cargo-fuzz)
 //! ```
@@ -17,6 +18,11 @@ use std::time::Instant;
 /// Simulator seeds every CI run checks, every fault on at once.
 const CI_SIM_SEEDS: &str = "5000";
 
+/// Durable simulator seeds every CI run checks: the same faults, every node
+/// on a real `WalLog` directory, crashes cutting the files back to what was
+/// synced (`raft-sim --wal`, 300 faulty ticks per seed).
+const CI_DURABLE_SIM_SEEDS: &str = "500";
+
 /// Feature sets of the facade that CI tests one by one.
 const FACADE_FEATURE_SETS: &[&str] = &["", "persistence", "framing", "persistence,framing"];
 
@@ -26,6 +32,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("in_memory_cluster", ""),
     ("replicated_log", ""),
     ("partition_recovery", ""),
+    ("persistent_node", "persistence"),
 ];
 
 type Outcome = Result<(), String>;
@@ -125,6 +132,24 @@ fn ci() -> Outcome {
             CI_SIM_SEEDS,
         ],
     )?;
+    step(
+        &format!("durable simulator: {CI_DURABLE_SIM_SEEDS} seeds over WalLog files"),
+        &[
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "raft-testkit",
+            "--features",
+            "wal",
+            "--bin",
+            "raft-sim",
+            "--",
+            "--seeds",
+            CI_DURABLE_SIM_SEEDS,
+            "--wal",
+        ],
+    )?;
     eprintln!(
         "xtask ci: all green in {:.0}s",
         started.elapsed().as_secs_f64()
@@ -145,37 +170,34 @@ fn test(args: &[String]) -> Outcome {
 }
 
 fn sim(args: &[String]) -> Outcome {
-    let seed = flag(args, "--seed").ok_or("usage: cargo xtask sim --seed 0x2a [--trace]")?;
+    let seed =
+        flag(args, "--seed").ok_or("usage: cargo xtask sim --seed 0x2a [--trace] [--wal]")?;
     let mut command = Command::new(cargo_bin());
-    command.args([
-        "run",
-        "-q",
-        "--release",
-        "-p",
-        "raft-testkit",
-        "--bin",
-        "raft-sim",
-        "--",
-        "--seed",
-        &seed,
-    ]);
+    command.args(raft_sim_args(args));
+    command.args(["--seed", &seed]);
     if args.iter().any(|arg| arg == "--trace") {
         command.env("RAFT_SIM_TRACE", "1");
     }
     run(command)
 }
 
+/// `cargo run` of the release `raft-sim`, with `--wal` (and the feature it
+/// needs) when asked for; the simulator's own arguments follow.
+fn raft_sim_args(args: &[String]) -> Vec<&'static str> {
+    let wal = args.iter().any(|arg| arg == "--wal");
+    let mut forwarded = vec!["run", "-q", "--release", "-p", "raft-testkit"];
+    if wal {
+        forwarded.extend(["--features", "wal"]);
+    }
+    forwarded.extend(["--bin", "raft-sim", "--"]);
+    if wal {
+        forwarded.push("--wal");
+    }
+    forwarded
+}
+
 fn soak(args: &[String]) -> Outcome {
-    let mut forwarded = vec![
-        "run",
-        "-q",
-        "--release",
-        "-p",
-        "raft-testkit",
-        "--bin",
-        "raft-sim",
-        "--",
-    ];
+    let mut forwarded = raft_sim_args(args);
     let mut values = Vec::new();
     for name in ["--seeds", "--minutes", "--from"] {
         if let Some(value) = flag(args, name) {
@@ -183,7 +205,12 @@ fn soak(args: &[String]) -> Outcome {
         }
     }
     if values.is_empty() {
-        values.push(("--seeds", "100000".to_owned()));
+        let default = if args.iter().any(|arg| arg == "--wal") {
+            "5000"
+        } else {
+            "100000"
+        };
+        values.push(("--seeds", default.to_owned()));
     }
     for (name, value) in &values {
         forwarded.push(name);

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use raft_core::{Action, EntryKind, Index, NodeId, RaftLog, RaftNode, Role, Term};
+use raft_core::{Action, EntryKind, Index, NodeId, RaftNode, Role, Term};
 
-use crate::sim_log::SimLog;
+use crate::disk::SimDisk;
 
 /// A broken safety property: what broke, where, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,9 +81,11 @@ impl SafetyChecker {
     }
 
     /// Checks every property after `node` produced `actions` in one step.
-    pub fn observe(
+    /// Works over any [`SimDisk`], so the same checks run over `SimLog` and
+    /// over real files.
+    pub fn observe<D: SimDisk>(
         &mut self,
-        node: &RaftNode<SimLog>,
+        node: &RaftNode<D>,
         actions: &[Action],
     ) -> Result<(), Violation> {
         let id = node.id();
@@ -97,9 +99,9 @@ impl SafetyChecker {
         result
     }
 
-    fn check(
+    fn check<D: SimDisk>(
         &mut self,
-        node: &RaftNode<SimLog>,
+        node: &RaftNode<D>,
         actions: &[Action],
         view: &mut NodeView,
     ) -> Result<(), Violation> {
@@ -147,7 +149,7 @@ impl SafetyChecker {
 
     /// A new leader holds every entry applied anywhere (committed entries
     /// are never lost), except those its snapshot covers.
-    fn check_leader_completeness(&self, node: &RaftNode<SimLog>) -> Result<(), Violation> {
+    fn check_leader_completeness<D: SimDisk>(&self, node: &RaftNode<D>) -> Result<(), Violation> {
         let log = node.log();
         for (&index, &(term, _)) in self.applied.range(log.snapshot_index() + 1..) {
             if log.term_at(index) != Some(term) {
@@ -169,9 +171,9 @@ impl SafetyChecker {
     /// If two logs hold an entry with the same index and term, the entries
     /// are identical and so are the logs before them (checked by induction
     /// over each append's previous term).
-    fn check_log_matching(
+    fn check_log_matching<D: SimDisk>(
         &mut self,
-        node: &RaftNode<SimLog>,
+        node: &RaftNode<D>,
         view: &mut NodeView,
     ) -> Result<(), Violation> {
         let records = node.log().appended();

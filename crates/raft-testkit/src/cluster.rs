@@ -1,138 +1,68 @@
-//! `Cluster`: N nodes over `SimLog`s and a simulated network, stepped
-//! deterministically from one seed, checked after every step.
+//! `Cluster`: N nodes over simulated disks (any [`SimDisk`]) and a
+//! simulated network, stepped deterministically from one seed, checked after
+//! every step.
 
 use std::collections::BTreeMap;
 
-use raft_core::{Action, Error, Event, Index, NodeId, RaftConfig, RaftLog, RaftNode, Role, Term};
+use raft_core::{Action, Error, Event, Index, NodeId, RaftConfig, RaftNode, Role, Term};
 
+use crate::builder::ClusterBuilder;
 use crate::checker::{SafetyChecker, Violation};
+use crate::disk::SimDisk;
+use crate::failure::{SimFailure, SimResult};
 use crate::network::{FaultPlan, Network};
 use crate::rng::SimRng;
 use crate::sim_log::SimLog;
+use crate::state;
 
-/// Why a simulated run failed, with the seed and tick that reproduce it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimFailure {
-    /// The run's seed.
-    pub seed: u64,
-    /// The tick the failure was detected at.
-    pub tick: u64,
-    /// What went wrong.
-    pub reason: String,
-}
-
-impl std::fmt::Display for SimFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "seed {:#x} failed at tick {}: {}\n  replay: cargo xtask sim --seed {:#x}",
-            self.seed, self.tick, self.reason, self.seed
-        )
+/// The state machine node `id` restores from a snapshot through `index`: it
+/// must decode, and hold exactly the commands applied cluster-wide at its
+/// indices (State Machine Safety through snapshots).
+fn restore(
+    checker: &SafetyChecker,
+    id: NodeId,
+    index: Index,
+    data: &[u8],
+) -> Result<Vec<(Index, Vec<u8>)>, String> {
+    let applied = state::decode(data)
+        .ok_or_else(|| format!("node {id}: snapshot through {index} does not decode"))?;
+    for (at, command) in &applied {
+        let known = checker.applied().get(at).map(|(_, known)| known);
+        if *at > index || known != Some(command) {
+            return Err(Violation {
+                property: "state machine safety",
+                detail: format!(
+                    "node {id} restored {:?} at index {at} from a snapshot through {index}, \
+                     but the cluster applied {:?} there",
+                    String::from_utf8_lossy(command),
+                    known.map(|known| String::from_utf8_lossy(known))
+                ),
+            }
+            .to_string());
+        }
     }
+    Ok(applied)
 }
-
-impl std::error::Error for SimFailure {}
-
-/// Result of a simulation call.
-pub type SimResult<T = ()> = Result<T, SimFailure>;
 
 /// One simulated machine: the node while it runs, its disk while it is down,
 /// and what its state machine has seen.
 #[derive(Debug)]
-struct Machine {
+pub(crate) struct Machine<D: SimDisk> {
     config: RaftConfig,
-    node: Option<RaftNode<SimLog>>,
-    /// The disk of a crashed machine (only its synced writes).
-    disk: Option<SimLog>,
+    node: Option<RaftNode<D>>,
+    /// The disk of a crashed machine, as recovery left it.
+    disk: Option<D>,
     /// Commands applied since the state machine last started, by index.
     applied: Vec<(Index, Vec<u8>)>,
 }
 
-/// Builds a [`Cluster`].
-///
-/// ```
-/// use raft_testkit::{Cluster, FaultPlan};
-/// let mut cluster = Cluster::builder().nodes(3).seed(7).faults(FaultPlan::none()).build();
-/// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
-/// assert!(cluster.leader().is_some());
-/// ```
-#[derive(Clone, Debug)]
-pub struct ClusterBuilder {
-    nodes: u64,
-    seed: u64,
-    faults: FaultPlan,
-    tune: fn(RaftConfig) -> RaftConfig,
-}
-
-impl Default for ClusterBuilder {
-    fn default() -> Self {
+impl<D: SimDisk> Machine<D> {
+    pub(crate) fn new(config: RaftConfig, node: Option<RaftNode<D>>) -> Self {
         Self {
-            nodes: 3,
-            seed: 0,
-            faults: FaultPlan::none(),
-            tune: |config| config,
-        }
-    }
-}
-
-impl ClusterBuilder {
-    /// Number of nodes (ids `1..=n`); at least 1.
-    pub fn nodes(mut self, n: u64) -> Self {
-        self.nodes = n.max(1);
-        self
-    }
-
-    /// The seed every random choice derives from.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// The network faults to inject.
-    pub fn faults(mut self, faults: FaultPlan) -> Self {
-        self.faults = faults;
-        self
-    }
-
-    /// Adjusts each node's `RaftConfig` (timeouts, batch sizes...). Each
-    /// node's RNG seed is derived from the cluster seed before this runs.
-    pub fn tune(mut self, tune: fn(RaftConfig) -> RaftConfig) -> Self {
-        self.tune = tune;
-        self
-    }
-
-    /// The cluster, every node a follower at term 0.
-    pub fn build(self) -> Cluster {
-        let ids: Vec<NodeId> = (1..=self.nodes).collect();
-        let machines = ids
-            .iter()
-            .map(|&id| {
-                let config = (self.tune)(
-                    RaftConfig::new(id, ids.iter().copied())
-                        .with_seed(self.seed.wrapping_mul(0x9E37_79B9).wrapping_add(id)),
-                );
-                let node = RaftNode::with_log(config.clone(), SimLog::new());
-                let machine = Machine {
-                    config,
-                    node: Some(node),
-                    disk: None,
-                    applied: Vec::new(),
-                };
-                (id, machine)
-            })
-            .collect();
-        Cluster {
-            seed: self.seed,
-            now: 0,
-            rng: SimRng::new(self.seed),
-            faults: self.faults,
-            machines,
-            network: Network::new(),
-            checker: SafetyChecker::new(),
-            out: Vec::new(),
-            reads: BTreeMap::new(),
-            next_read_id: 1,
-            trace: false,
+            config,
+            node,
+            disk: None,
+            applied: Vec::new(),
         }
     }
 }
@@ -151,13 +81,17 @@ impl ClusterBuilder {
 ///     assert!(cluster.applied(id).iter().any(|(_, cmd)| cmd == b"x = 1"));
 /// }
 /// ```
+///
+/// The disks default to [`SimLog`]; with the `wal` feature,
+/// `ClusterBuilder::<WalDisk>::new()` runs the same cluster over real
+/// `WalLog` directories.
 #[derive(Debug)]
-pub struct Cluster {
+pub struct Cluster<D: SimDisk = SimLog> {
     seed: u64,
     now: u64,
     rng: SimRng,
     faults: FaultPlan,
-    machines: BTreeMap<NodeId, Machine>,
+    machines: BTreeMap<NodeId, Machine<D>>,
     network: Network,
     checker: SafetyChecker,
     /// Reused output buffer (the hot path allocates nothing per step).
@@ -168,22 +102,56 @@ pub struct Cluster {
     next_read_id: u64,
     /// Print every step to stderr (for replaying a failing seed).
     trace: bool,
+    /// Machines crashed so far (between steps or inside one).
+    crashes: u64,
+    /// A failure found outside a step (a disk that could not be created or
+    /// recovered), reported by the next `tick` or `step`.
+    failed: Option<SimFailure>,
 }
 
-impl Cluster {
-    /// Prints every event and the actions it produced to stderr.
-    pub fn set_trace(&mut self, trace: bool) {
-        self.trace = trace;
-    }
-
-    /// `n` nodes on a perfect network.
+impl Cluster<SimLog> {
+    /// `n` nodes over [`SimLog`]s on a perfect network.
     pub fn new(n: u64, seed: u64) -> Self {
         Self::builder().nodes(n).seed(seed).build()
     }
 
-    /// A builder with every option.
+    /// A builder with every option, over [`SimLog`]s.
     pub fn builder() -> ClusterBuilder {
         ClusterBuilder::default()
+    }
+}
+
+impl<D: SimDisk> Cluster<D> {
+    pub(crate) fn from_parts(
+        seed: u64,
+        faults: FaultPlan,
+        machines: BTreeMap<NodeId, Machine<D>>,
+        failed: Option<SimFailure>,
+    ) -> Self {
+        Self {
+            seed,
+            now: 0,
+            rng: SimRng::new(seed),
+            faults,
+            machines,
+            network: Network::new(),
+            checker: SafetyChecker::new(),
+            out: Vec::new(),
+            reads: BTreeMap::new(),
+            next_read_id: 1,
+            trace: false,
+            crashes: 0,
+            failed,
+        }
+    }
+
+    pub(crate) fn take_failure(&mut self) -> Option<SimFailure> {
+        self.failed.take()
+    }
+
+    /// Prints every event and the actions it produced to stderr.
+    pub fn set_trace(&mut self, trace: bool) {
+        self.trace = trace;
     }
 
     /// The run's seed.
@@ -202,7 +170,7 @@ impl Cluster {
     }
 
     /// The running node `id`, if it is up.
-    pub fn node(&self, id: NodeId) -> Option<&RaftNode<SimLog>> {
+    pub fn node(&self, id: NodeId) -> Option<&RaftNode<D>> {
         self.machines.get(&id).and_then(|m| m.node.as_ref())
     }
 
@@ -232,7 +200,7 @@ impl Cluster {
         self.running().all(|node| node.last_applied() >= index)
     }
 
-    fn running(&self) -> impl Iterator<Item = &RaftNode<SimLog>> {
+    fn running(&self) -> impl Iterator<Item = &RaftNode<D>> {
         self.machines.values().filter_map(|m| m.node.as_ref())
     }
 
@@ -273,6 +241,9 @@ impl Cluster {
     /// messages and records its applies. A non-fatal protocol error (say,
     /// `NotLeader`) is returned as `Ok(Err(..))`.
     pub fn step(&mut self, id: NodeId, event: Event) -> SimResult<Result<(), Error>> {
+        if let Some(failure) = self.failed.take() {
+            return Err(failure);
+        }
         let mut out = std::mem::take(&mut self.out);
         out.clear();
         let Some(machine) = self.machines.get_mut(&id) else {
@@ -286,6 +257,13 @@ impl Cluster {
         }
         match node.step_into(event, &mut out) {
             Ok(()) => {}
+            Err(error @ Error::Storage { .. }) if node.log().crash_at_sync() => {
+                // The armed crash: the machine died before its sync. Nothing
+                // of this step leaves it.
+                self.out = out;
+                self.try_crash(id)?;
+                return Ok(Err(error));
+            }
             Err(error @ Error::Storage { .. }) => {
                 return Err(self.fail(format_args!("node {id} storage failure: {error}")));
             }
@@ -296,15 +274,26 @@ impl Cluster {
         }
         let result = self.after_step(id, &mut out);
         self.out = out;
-        result.map(Ok)
+        if let Some(index) = result? {
+            // The state machine answers a snapshot hint at once.
+            let data = self
+                .machines
+                .get(&id)
+                .map(|machine| state::encode(&machine.applied, index))
+                .unwrap_or_default();
+            self.step(id, Event::Snapshot { index, data })?.ok();
+        }
+        Ok(Ok(()))
     }
 
-    fn after_step(&mut self, id: NodeId, out: &mut Vec<Action>) -> SimResult {
+    /// Checks the step, routes its messages and records its applies;
+    /// returns the index of a requested snapshot, if any.
+    fn after_step(&mut self, id: NodeId, out: &mut Vec<Action>) -> SimResult<Option<Index>> {
         let Some(machine) = self.machines.get_mut(&id) else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(node) = machine.node.as_ref() else {
-            return Ok(());
+            return Ok(None);
         };
         if let Err(violation) = self.checker.observe(node, out) {
             return Err(self.fail(violation));
@@ -314,6 +303,7 @@ impl Cluster {
                 eprintln!("[{}] node {id} -> {action:?}", self.now);
             }
         }
+        let mut snapshot = None;
         for action in out.drain(..) {
             match action {
                 Action::Send { to, message } => {
@@ -321,7 +311,15 @@ impl Cluster {
                         .send(&mut self.rng, &self.faults, self.now, id, to, message);
                 }
                 Action::Apply { index, command, .. } => machine.applied.push((index, command)),
-                Action::RestoreSnapshot { .. } => machine.applied.clear(),
+                Action::RestoreSnapshot { index, data, .. } => {
+                    machine.applied =
+                        restore(&self.checker, id, index, &data).map_err(|reason| SimFailure {
+                            seed: self.seed,
+                            tick: self.now,
+                            reason,
+                        })?;
+                }
+                Action::Snapshot { index, .. } => snapshot = Some(index),
                 Action::ReadReady { id: read, index } => {
                     if let Some(floor) = self.reads.remove(&read)
                         && index < floor
@@ -343,12 +341,15 @@ impl Cluster {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(snapshot)
     }
 
     /// One tick of simulated time: every running node ticks, then every
     /// message due is delivered (each delivery is a checked step).
     pub fn tick(&mut self) -> SimResult {
+        if let Some(failure) = self.failed.take() {
+            return Err(failure);
+        }
         self.now += 1;
         for id in self.ids() {
             self.step(id, Event::Tick)?.ok();
@@ -483,25 +484,115 @@ impl Cluster {
         self.network.heal();
     }
 
-    /// Crashes `id`: it stops, and its disk keeps only synced writes.
+    /// Crashes `id`: it stops, and its disk is recovered as a restarted
+    /// process would find it ([`SimDisk::crash`]: the synced writes
+    /// survive). A recovery failure is reported by the next `tick` or
+    /// `step`; [`try_crash`](Self::try_crash) reports it at once.
     pub fn crash(&mut self, id: NodeId) {
-        if let Some(machine) = self.machines.get_mut(&id)
-            && let Some(node) = machine.node.take()
-        {
-            machine.disk = Some(node.log().crash());
+        if let Err(failure) = self.try_crash(id) {
+            self.failed.get_or_insert(failure);
+        }
+    }
+
+    /// [`crash`](Self::crash), failing at once if the disk's recovery
+    /// fails.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 5);
+    /// cluster.propose_and_wait(b"x".to_vec(), 1_000).unwrap();
+    /// cluster.try_crash(1).unwrap();
+    /// assert!(!cluster.is_up(1));
+    /// cluster.restart(1);
+    /// cluster.run_until(1_000, |c| c.applied(1).iter().any(|(_, cmd)| cmd == b"x")).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// A [`SimFailure`] naming the node if its disk cannot be recovered.
+    pub fn try_crash(&mut self, id: NodeId) -> SimResult {
+        let Some(node) = self.machines.get_mut(&id).and_then(|m| m.node.take()) else {
+            return Ok(());
+        };
+        let disk = node
+            .into_log()
+            .crash()
+            .map_err(|error| self.fail(format_args!("node {id}: recovery failed: {error}")))?;
+        if let Some(machine) = self.machines.get_mut(&id) {
+            machine.disk = Some(disk);
+        }
+        self.crashes += 1;
+        Ok(())
+    }
+
+    /// Arms a crash inside node `id`'s next step that writes: the step
+    /// makes its writes, then the machine dies before their sync (see
+    /// [`SimDisk::set_crash_at_sync`]); it sends nothing of that step and
+    /// stays down until [`restart`](Self::restart). Restarting a node whose
+    /// armed crash has not happened yet disarms it.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 8);
+    /// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+    /// let leader = cluster.leader().unwrap();
+    /// cluster.crash_at_next_sync(leader);
+    /// assert!(cluster.propose(b"lost".to_vec()).unwrap().is_none(), "it died writing it");
+    /// assert!(!cluster.is_up(leader));
+    /// cluster.restart(leader);
+    /// cluster.run_until(1_000, |c| c.leader().is_some()).unwrap();
+    /// ```
+    pub fn crash_at_next_sync(&mut self, id: NodeId) {
+        if let Some(node) = self.node(id) {
+            node.log().set_crash_at_sync(true);
         }
     }
 
     /// Restarts a crashed `id` from its disk, with a fresh state machine
     /// (restored from the log's snapshot, then re-applied from the log).
+    /// On a running node, disarms a crash armed by
+    /// [`crash_at_next_sync`](Self::crash_at_next_sync).
     pub fn restart(&mut self, id: NodeId) {
+        if let Some(node) = self.node(id) {
+            node.log().set_crash_at_sync(false);
+        }
         if let Some(machine) = self.machines.get_mut(&id)
             && let Some(disk) = machine.disk.take()
         {
-            machine.applied.clear();
+            // The state machine restarts from the log's snapshot, if any.
+            let restored = disk
+                .snapshot()
+                .map(|snap| restore(&self.checker, id, snap.index, &snap.data));
+            machine.applied = match restored {
+                None => Vec::new(),
+                Some(Ok(applied)) => applied,
+                Some(Err(reason)) => {
+                    let failure = SimFailure {
+                        seed: self.seed,
+                        tick: self.now,
+                        reason,
+                    };
+                    self.failed.get_or_insert(failure);
+                    Vec::new()
+                }
+            };
             machine.node = Some(RaftNode::with_log(machine.config.clone(), disk));
             self.checker.node_restarted(id);
         }
+    }
+
+    /// How many times a machine crashed so far, between steps
+    /// ([`crash`](Self::crash)) or inside one
+    /// ([`crash_at_next_sync`](Self::crash_at_next_sync)).
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 2);
+    /// cluster.crash(2);
+    /// cluster.crash(2); // already down: no second crash
+    /// assert_eq!(cluster.crashes(), 1);
+    /// ```
+    pub fn crashes(&self) -> u64 {
+        self.crashes
     }
 
     /// Whether `id` is running.

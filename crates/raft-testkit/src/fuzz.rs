@@ -2,7 +2,10 @@
 //! workload and every fault; the checkers watch every step; at the end the
 //! faults heal and the cluster must converge (liveness).
 
-use crate::cluster::{Cluster, SimResult};
+use crate::builder::ClusterBuilder;
+use crate::cluster::Cluster;
+use crate::disk::SimDisk;
+use crate::failure::SimResult;
 use crate::network::FaultPlan;
 
 /// How a randomised run is shaped.
@@ -14,6 +17,9 @@ pub struct FuzzOptions {
     pub settle_ticks: u64,
     /// The faults to inject.
     pub faults: FaultPlan,
+    /// Snapshot every this many applied entries (`0`: never); see
+    /// [`ClusterBuilder::snapshot_every`].
+    pub snapshot_every: usize,
 }
 
 impl Default for FuzzOptions {
@@ -22,6 +28,7 @@ impl Default for FuzzOptions {
             ticks: 600,
             settle_ticks: 600,
             faults: FaultPlan::all(),
+            snapshot_every: 0,
         }
     }
 }
@@ -39,6 +46,8 @@ pub struct FuzzReport {
     pub delivered: u64,
     /// The final term.
     pub term: u64,
+    /// Machine crashes (each followed by a recovery from its disk).
+    pub crashes: u64,
 }
 
 /// Runs one randomised scenario for `seed`, checking safety after every
@@ -50,12 +59,41 @@ pub struct FuzzReport {
 /// assert!(report.committed > 0);
 /// ```
 pub fn run_seed(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
+    run_seed_on::<crate::sim_log::SimLog>(seed, options)
+}
+
+/// [`run_seed`] over real files: every node on a `WalDisk` (a `WalLog` in a
+/// temporary directory), with crashes on whatever `options.faults` says, so
+/// every crash is a real recovery with `WalLog::open` of a file cut back to
+/// its last synced length (or with its last record torn).
+///
+/// ```
+/// use raft_testkit::{FuzzOptions, run_seed_durable};
+/// let options = FuzzOptions { ticks: 200, snapshot_every: 10, ..FuzzOptions::default() };
+/// let report = run_seed_durable(3, &options).unwrap();
+/// assert!(report.committed > 0);
+/// ```
+#[cfg(feature = "wal")]
+pub fn run_seed_durable(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
+    let mut options = options.clone();
+    options.faults.crashes = true;
+    run_seed_on::<crate::wal_disk::WalDisk>(seed, &options).map_err(|mut failure| {
+        failure
+            .reason
+            .push_str("\n  (a durable run over WalLog files: add --wal to the replay)");
+        failure
+    })
+}
+
+/// The randomised scenario of [`run_seed`] over disks of type `D`.
+fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
     let nodes = if seed.is_multiple_of(2) { 3 } else { 5 };
-    let mut cluster = Cluster::builder()
+    let mut cluster = ClusterBuilder::<D>::new()
         .nodes(nodes)
         .seed(seed)
         .faults(options.faults.clone())
-        .build();
+        .snapshot_every(options.snapshot_every)
+        .try_build()?;
     cluster.set_trace(std::env::var_os("RAFT_SIM_TRACE").is_some());
     let ids = cluster.ids();
     let mut proposals = 0u64;
@@ -87,12 +125,13 @@ pub fn run_seed(seed: u64, options: &FuzzOptions) -> SimResult<FuzzReport> {
         committed: cluster.max_commit(),
         delivered: cluster.network().delivered(),
         term: cluster.term(),
+        crashes: cluster.crashes(),
     })
 }
 
 /// Cuts a random partition (symmetric split, isolated node, or a one-way
 /// cut), or heals.
-fn disturb_network(cluster: &mut Cluster, ids: &[u64]) {
+fn disturb_network<D: SimDisk>(cluster: &mut Cluster<D>, ids: &[u64]) {
     match cluster.rng().below(4) {
         0 => cluster.heal(),
         1 => {
@@ -122,8 +161,8 @@ fn disturb_network(cluster: &mut Cluster, ids: &[u64]) {
 
 /// Crashes a random node now and then (keeping a majority up), and
 /// restarts each crashed node some ticks later.
-fn crash_and_restart(
-    cluster: &mut Cluster,
+fn crash_and_restart<D: SimDisk>(
+    cluster: &mut Cluster<D>,
     ids: &[u64],
     tick: u64,
     crashed_at: &mut Vec<(u64, u64)>,
@@ -140,7 +179,13 @@ fn crash_and_restart(
     if majority_up && cluster.rng().chance(5) {
         let victim = ids[cluster.rng().pick(ids.len())];
         if cluster.is_up(victim) {
-            cluster.crash(victim);
+            // Half the crashes strike between steps, half inside the
+            // victim's next writing step, between its writes and its sync.
+            if cluster.rng().chance(500) {
+                cluster.crash(victim);
+            } else {
+                cluster.crash_at_next_sync(victim);
+            }
             crashed_at.push((victim, tick));
         }
     }

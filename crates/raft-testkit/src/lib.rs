@@ -10,6 +10,12 @@
 //! commit; reads are checked against the writes applied before them. A
 //! failure names its seed and the one command that replays it.
 //!
+//! With the feature `wal`, the same checked cluster runs over real files:
+//! `WalDisk` puts each node's `WalLog` in a temporary directory, and a
+//! crash cuts `log.wal` back to what was synced (or tears its last record)
+//! before recovering it with `WalLog::open`; `run_seed_durable` is the
+//! randomised run over it.
+//!
 //! ```
 //! use raft_testkit::{Cluster, FaultPlan};
 //!
@@ -22,18 +28,31 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod builder;
 mod checker;
 mod cluster;
+mod disk;
+mod failure;
 mod fuzz;
 mod interaction;
 mod network;
 mod rng;
 mod sim_log;
+mod state;
+#[cfg(feature = "wal")]
+mod wal_disk;
 
+pub use builder::ClusterBuilder;
 pub use checker::{SafetyChecker, Violation};
-pub use cluster::{Cluster, ClusterBuilder, SimFailure, SimResult};
+pub use cluster::Cluster;
+pub use disk::SimDisk;
+pub use failure::{SimFailure, SimResult};
+#[cfg(feature = "wal")]
+pub use fuzz::run_seed_durable;
 pub use fuzz::{FuzzOptions, FuzzReport, run_seed};
 pub use interaction::{Interaction, run_script};
 pub use network::{FaultPlan, InFlight, Network};
 pub use rng::SimRng;
 pub use sim_log::{AppendRecord, SimLog};
+#[cfg(feature = "wal")]
+pub use wal_disk::{CrashMode, WAL_DIR_ENV, WalDisk};

@@ -3,6 +3,7 @@
 //! disk failure makes `sync` fail. It also records every append so the
 //! checkers can verify Log Matching incrementally.
 
+use crate::disk::CrashSwitch;
 use raft_core::{Error, HardState, Index, LogEntry, MemoryLog, RaftLog, Result, Snapshot, Term};
 
 /// A write not yet made durable.
@@ -45,6 +46,7 @@ pub struct SimLog {
     appended: Vec<AppendRecord>,
     entries_truncated: u64,
     fail_sync: bool,
+    crash_at_sync: CrashSwitch,
 }
 
 impl SimLog {
@@ -75,6 +77,10 @@ impl SimLog {
     /// How many entries truncation has removed so far (compaction excluded).
     pub fn entries_truncated(&self) -> u64 {
         self.entries_truncated
+    }
+
+    pub(crate) fn crash_switch(&self) -> &CrashSwitch {
+        &self.crash_at_sync
     }
 
     /// Writes not yet made durable.
@@ -139,6 +145,9 @@ impl RaftLog for SimLog {
     fn sync(&mut self) -> Result<()> {
         if self.fail_sync {
             return Err(Error::storage("sync", "simulated disk failure"));
+        }
+        if self.crash_at_sync.get() {
+            return Err(Error::storage("sync", "simulated crash before the sync"));
         }
         for write in self.pending.drain(..) {
             match write {

@@ -4,18 +4,54 @@
 //! raft-sim --seed 0x2a            replay one seed, verbosely
 //! raft-sim --seeds 2000 [--from N] run N seeds, stop at the first failure
 //! raft-sim --minutes 10           run seeds until the time is up
+//! raft-sim --wal ...              the same over real WalLog files (feature `wal`)
 //! ```
+//!
+//! With `--wal` every node runs on a `WalDisk` (crashes on, snapshots every
+//! `DURABLE_SNAPSHOT_EVERY` entries, `DURABLE_TICKS` faulty ticks).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use raft_testkit::{FuzzOptions, run_seed};
+use raft_testkit::{FuzzOptions, FuzzReport, SimResult, run_seed};
+
+/// Faulty ticks of a durable run (`--wal`): fewer than the in-memory
+/// default, because every step with a write pays a real `fsync`.
+#[cfg(feature = "wal")]
+const DURABLE_TICKS: u64 = 300;
+
+/// Durable runs snapshot (and so compact and install) this often.
+#[cfg(feature = "wal")]
+const DURABLE_SNAPSHOT_EVERY: usize = 25;
 
 fn parse_number(text: &str) -> Option<u64> {
     match text.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => text.parse().ok(),
     }
+}
+
+/// The run to make for each seed, and a label for the summary.
+type Runner = fn(u64, &FuzzOptions) -> SimResult<FuzzReport>;
+
+fn choose(wal: bool) -> Result<(Runner, FuzzOptions, &'static str), String> {
+    if !wal {
+        return Ok((run_seed, FuzzOptions::default(), "in memory"));
+    }
+    #[cfg(feature = "wal")]
+    {
+        let options = FuzzOptions {
+            ticks: DURABLE_TICKS,
+            snapshot_every: DURABLE_SNAPSHOT_EVERY,
+            ..FuzzOptions::default()
+        };
+        Ok((raft_testkit::run_seed_durable, options, "over WalLog files"))
+    }
+    #[cfg(not(feature = "wal"))]
+    Err(
+        "--wal needs the `wal` feature: cargo run -p raft-testkit --features wal --bin raft-sim"
+            .into(),
+    )
 }
 
 fn main() -> ExitCode {
@@ -26,11 +62,17 @@ fn main() -> ExitCode {
             .and_then(|i| args.get(i + 1))
             .and_then(|v| parse_number(v))
     };
-    let options = FuzzOptions::default();
+    let (run, options, label) = match choose(args.iter().any(|arg| arg == "--wal")) {
+        Ok(chosen) => chosen,
+        Err(message) => {
+            eprintln!("raft-sim: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Some(seed) = value("--seed") {
-        return match run_seed(seed, &options) {
+        return match run(seed, &options) {
             Ok(report) => {
-                println!("seed {seed:#x}: ok {report:?}");
+                println!("seed {seed:#x} ({label}): ok {report:?}");
                 ExitCode::SUCCESS
             }
             Err(failure) => {
@@ -44,13 +86,17 @@ fn main() -> ExitCode {
     let count = value("--seeds").unwrap_or(if deadline.is_some() { u64::MAX } else { 1000 });
     let started = Instant::now();
     let mut delivered = 0u64;
+    let mut crashes = 0u64;
     let mut ran = 0u64;
     for seed in from..from.saturating_add(count) {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        match run_seed(seed, &options) {
-            Ok(report) => delivered += report.delivered,
+        match run(seed, &options) {
+            Ok(report) => {
+                delivered += report.delivered;
+                crashes += report.crashes;
+            }
             Err(failure) => {
                 eprintln!("{failure}");
                 return ExitCode::FAILURE;
@@ -66,8 +112,8 @@ fn main() -> ExitCode {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{ran} seeds from {from} ok in {secs:.1}s: {delivered} messages delivered ({:.0}/s), \
-         every fault on, no violation",
+        "{ran} seeds from {from} ok ({label}) in {secs:.1}s: {delivered} messages delivered \
+         ({:.0}/s), {crashes} crashes and recoveries, every fault on, no violation",
         delivered as f64 / secs.max(1e-9)
     );
     ExitCode::SUCCESS

@@ -1,0 +1,184 @@
+//! `ClusterBuilder`: every option of a simulated cluster, and the disk its
+//! nodes run on.
+
+use std::collections::BTreeMap;
+
+use raft_core::{NodeId, RaftConfig, RaftNode, Result};
+
+use crate::cluster::{Cluster, Machine};
+use crate::disk::SimDisk;
+use crate::failure::{SimFailure, SimResult};
+use crate::network::FaultPlan;
+use crate::sim_log::SimLog;
+
+/// Builds a [`Cluster`] over disks of type `D` (default [`SimLog`]).
+///
+/// ```
+/// use raft_testkit::{Cluster, FaultPlan};
+/// let mut cluster = Cluster::builder().nodes(3).seed(7).faults(FaultPlan::none()).build();
+/// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+/// assert!(cluster.leader().is_some());
+/// ```
+#[derive(Debug)]
+pub struct ClusterBuilder<D: SimDisk = SimLog> {
+    nodes: u64,
+    seed: u64,
+    faults: FaultPlan,
+    snapshot_every: usize,
+    tune: fn(RaftConfig) -> RaftConfig,
+    disk: fn(NodeId, u64) -> Result<D>,
+}
+
+impl<D: SimDisk> Clone for ClusterBuilder<D> {
+    fn clone(&self) -> Self {
+        Self {
+            faults: self.faults.clone(),
+            ..*self
+        }
+    }
+}
+
+impl<D: SimDisk> Default for ClusterBuilder<D> {
+    fn default() -> Self {
+        Self {
+            nodes: 3,
+            seed: 0,
+            faults: FaultPlan::none(),
+            snapshot_every: 0,
+            tune: |config| config,
+            disk: D::create,
+        }
+    }
+}
+
+impl<D: SimDisk> ClusterBuilder<D> {
+    /// A builder for a cluster over disks of type `D`, each made by
+    /// [`SimDisk::create`].
+    ///
+    /// ```
+    /// use raft_testkit::{ClusterBuilder, SimLog};
+    /// let mut cluster = ClusterBuilder::<SimLog>::new().nodes(1).try_build().unwrap();
+    /// cluster.run_until(100, |c| c.leader() == Some(1)).unwrap();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of nodes (ids `1..=n`); at least 1.
+    pub fn nodes(mut self, n: u64) -> Self {
+        self.nodes = n.max(1);
+        self
+    }
+
+    /// The seed every random choice derives from.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The network faults to inject.
+    pub fn faults(mut self, faults: FaultPlan) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Adjusts each node's `RaftConfig` (timeouts, batch sizes...). Each
+    /// node's RNG seed is derived from the cluster seed before this runs.
+    pub fn tune(mut self, tune: fn(RaftConfig) -> RaftConfig) -> Self {
+        self.tune = tune;
+        self
+    }
+
+    /// Each node asks for a snapshot every `entries` applied entries (its
+    /// `snapshot_threshold`; `0`, the default, never), and the cluster
+    /// answers every `Action::Snapshot` at once, so logs are compacted and
+    /// lagging nodes are caught up with `InstallSnapshot`. Applied after
+    /// [`tune`](Self::tune).
+    ///
+    /// ```
+    /// use raft_core::RaftLog;
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::builder().nodes(3).seed(1).snapshot_every(5).build();
+    /// for i in 0..20u8 {
+    ///     cluster.propose_and_wait(vec![i + 1], 1_000).unwrap();
+    /// }
+    /// let leader = cluster.leader().unwrap();
+    /// assert!(cluster.node(leader).unwrap().log().snapshot_index() > 0);
+    /// ```
+    pub fn snapshot_every(mut self, entries: usize) -> Self {
+        self.snapshot_every = entries;
+        self
+    }
+
+    /// How each node's disk is made, from its id and a seed derived from
+    /// the cluster's (default: [`SimDisk::create`]).
+    ///
+    /// ```
+    /// use raft_testkit::{ClusterBuilder, SimDisk, SimLog};
+    /// let cluster = ClusterBuilder::<SimLog>::new()
+    ///     .disks(|id, seed| SimLog::create(id, seed))
+    ///     .try_build()
+    ///     .unwrap();
+    /// assert_eq!(cluster.ids(), vec![1, 2, 3]);
+    /// ```
+    pub fn disks(mut self, disk: fn(NodeId, u64) -> Result<D>) -> Self {
+        self.disk = disk;
+        self
+    }
+
+    /// The cluster, every node a follower at term 0 on a fresh disk.
+    ///
+    /// # Errors
+    /// A [`SimFailure`] at tick 0 if a disk cannot be created.
+    pub fn try_build(self) -> SimResult<Cluster<D>> {
+        let mut cluster = self.assemble();
+        match cluster.take_failure() {
+            Some(failure) => Err(failure),
+            None => Ok(cluster),
+        }
+    }
+
+    /// Builds every machine; a disk that cannot be created leaves its
+    /// machine down and the failure pending (the first `tick` reports it).
+    fn assemble(self) -> Cluster<D> {
+        let ids: Vec<NodeId> = (1..=self.nodes).collect();
+        let mut machines = BTreeMap::new();
+        let mut failure = None;
+        for &id in &ids {
+            let node_seed = self.seed.wrapping_mul(0x9E37_79B9).wrapping_add(id);
+            let mut config =
+                (self.tune)(RaftConfig::new(id, ids.iter().copied()).with_seed(node_seed));
+            if self.snapshot_every > 0 {
+                config = config.with_snapshot_threshold(self.snapshot_every);
+            }
+            let node = match (self.disk)(id, node_seed) {
+                Ok(disk) => Some(RaftNode::with_log(config.clone(), disk)),
+                Err(error) => {
+                    failure.get_or_insert_with(|| SimFailure {
+                        seed: self.seed,
+                        tick: 0,
+                        reason: format!("node {id}: cannot create its disk: {error}"),
+                    });
+                    None
+                }
+            };
+            machines.insert(id, Machine::new(config, node));
+        }
+        Cluster::from_parts(self.seed, self.faults, machines, failure)
+    }
+}
+
+impl ClusterBuilder<SimLog> {
+    /// The cluster over in-memory [`SimLog`]s, every node a follower at
+    /// term 0. (A [`disks`](Self::disks) factory that fails leaves its node
+    /// down, and the first `tick` reports the failure.)
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let cluster = Cluster::builder().nodes(5).build();
+    /// assert_eq!(cluster.ids().len(), 5);
+    /// ```
+    pub fn build(self) -> Cluster {
+        self.assemble()
+    }
+}
