@@ -1,0 +1,85 @@
+//! Client operations on a simulated cluster: proposals routed to the
+//! leader (and retried like a client would), and checked linearizable reads.
+
+use raft_core::{Event, Index, NodeId, Term};
+
+use super::Cluster;
+use crate::disk::SimDisk;
+use crate::failure::SimResult;
+
+impl<D: SimDisk> Cluster<D> {
+    /// Proposes `command` to the current leader. Returns the leader that
+    /// accepted it, or `None` if there is no leader right now.
+    pub fn propose(&mut self, command: Vec<u8>) -> SimResult<Option<NodeId>> {
+        let Some(leader) = self.leader() else {
+            return Ok(None);
+        };
+        Ok(self
+            .step(leader, Event::Propose(command))?
+            .ok()
+            .map(|()| leader))
+    }
+
+    /// Proposes `command` like a client would: to the current leader,
+    /// again whenever leadership moves before it is applied, until every
+    /// running node has applied it (or `max_ticks` pass). Returns the index
+    /// at which it was applied.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 1);
+    /// let index = cluster.propose_and_wait(b"hello".to_vec(), 1_000).unwrap();
+    /// assert!(index >= 2); // index 1 is the first leader's no-op
+    /// ```
+    pub fn propose_and_wait(&mut self, command: Vec<u8>, max_ticks: u64) -> SimResult<Index> {
+        let mut proposed_under: Option<(NodeId, Term)> = None;
+        for _ in 0..max_ticks {
+            if let Some(index) = self.index_applied_everywhere(&command) {
+                return Ok(index);
+            }
+            let current = self
+                .leader()
+                .and_then(|id| self.node(id).map(|node| (id, node.term())));
+            if current.is_some() && current != proposed_under {
+                // No leader has it yet under this leadership: (re)send it.
+                if self.propose(command.clone())?.is_some() {
+                    proposed_under = current;
+                }
+            }
+            self.tick()?;
+        }
+        Err(self.fail(format_args!(
+            "liveness: {:?} not applied everywhere within {max_ticks} ticks; {}",
+            String::from_utf8_lossy(&command),
+            self.describe()
+        )))
+    }
+
+    /// The index at which every running node applied `command`, if all did.
+    fn index_applied_everywhere(&self, command: &[u8]) -> Option<Index> {
+        let mut found = None;
+        for machine in self.machines.values().filter(|m| m.node.is_some()) {
+            let (index, _) = machine.applied.iter().find(|(_, c)| c == command)?;
+            found = Some(*index);
+        }
+        found
+    }
+
+    /// Issues a linearizable read at the current leader; the cluster checks
+    /// that its `ReadReady` index reflects every write applied before now.
+    /// Returns the read id, or `None` without a leader.
+    pub fn read(&mut self) -> SimResult<Option<u64>> {
+        let Some(leader) = self.leader() else {
+            return Ok(None);
+        };
+        let id = self.next_read_id;
+        self.next_read_id += 1;
+        let floor = self
+            .checker
+            .applied()
+            .last_key_value()
+            .map_or(0, |(&index, _)| index);
+        self.reads.insert(id, floor);
+        Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
+    }
+}
