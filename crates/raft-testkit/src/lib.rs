@@ -25,6 +25,7 @@
 mod checker;
 mod cluster;
 mod fuzz;
+mod linearizability;
 mod network;
 mod rng;
 mod sim_log;
@@ -32,6 +33,11 @@ mod sim_log;
 pub use checker::{SafetyChecker, Violation};
 pub use cluster::{Cluster, ClusterBuilder, SimFailure, SimResult};
 pub use fuzz::{FuzzOptions, FuzzReport, run_seed};
+pub use linearizability::{
+    Budget, History, HistoryError, Inconclusive, KvInput, KvModel, KvOutput, KvValue, Limit,
+    LinearizabilityChecker, Model, NonLinearizable, OpId, Operation, Partition, Verdict,
+    check_linearizable,
+};
 pub use network::{FaultPlan, InFlight, Network};
 pub use rng::SimRng;
 pub use sim_log::{AppendRecord, SimLog};
