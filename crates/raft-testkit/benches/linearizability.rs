@@ -1,5 +1,8 @@
 //! Criterion benchmarks of the linearizability checker.
-#![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
+#![allow(
+    missing_docs,
+    reason = "criterion's macros generate undocumented items"
+)]
 use criterion::{Criterion, criterion_group, criterion_main};
 fn bench(_c: &mut Criterion) {}
 criterion_group!(benches, bench);

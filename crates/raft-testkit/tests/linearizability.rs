@@ -21,7 +21,6 @@ use raft_testkit::{
 type Kv = KvModel<&'static str, String>;
 type KvHistory = History<KvInput<&'static str, String>, KvOutput<String>>;
 
-
 fn put(key: &'static str, value: &str) -> KvInput<&'static str, String> {
     KvInput::Put(key, value.to_string())
 }
@@ -95,8 +94,22 @@ fn sequential_history_is_linearizable() {
     op(&mut h, 2, KvInput::Get("x"), read(Some("a")), 4, 5);
     op(&mut h, 2, append("x", "b"), KvOutput::Done, 6, 7);
     op(&mut h, 1, KvInput::Get("x"), read(Some("ab")), 8, 9);
-    op(&mut h, 3, cas("x", Some("ab"), "c"), KvOutput::Cas(true), 10, 11);
-    op(&mut h, 3, cas("x", Some("ab"), "d"), KvOutput::Cas(false), 12, 13);
+    op(
+        &mut h,
+        3,
+        cas("x", Some("ab"), "c"),
+        KvOutput::Cas(true),
+        10,
+        11,
+    );
+    op(
+        &mut h,
+        3,
+        cas("x", Some("ab"), "d"),
+        KvOutput::Cas(false),
+        12,
+        13,
+    );
     op(&mut h, 3, cas("y", None, "e"), KvOutput::Cas(true), 14, 15);
     op(&mut h, 1, KvInput::Get("x"), read(Some("c")), 16, 17);
     op(&mut h, 1, KvInput::Get("y"), read(Some("e")), 18, 19);
@@ -111,7 +124,14 @@ fn overlapping_writes_allow_either_order() {
         op(&mut h, 2, put("x", "b"), KvOutput::Done, 2, 12);
         // During both writes a reader may see nothing, a or b...
         op(&mut h, 3, KvInput::Get("x"), read(None), 1, 3);
-        op(&mut h, 4, KvInput::Get("x"), read(Some(if last == "a" { "b" } else { "a" })), 4, 5);
+        op(
+            &mut h,
+            4,
+            KvInput::Get("x"),
+            read(Some(if last == "a" { "b" } else { "a" })),
+            4,
+            5,
+        );
         // ...and afterwards whichever write was linearized last.
         op(&mut h, 3, KvInput::Get("x"), read(Some(last)), 13, 14);
         op(&mut h, 4, KvInput::Get("x"), read(Some(last)), 15, 16);
@@ -183,6 +203,64 @@ fn keys_are_checked_independently() {
     assert_ok(&h);
 }
 
+/// A semaphore: `Acquire` is impossible without a permit, whatever it returned.
+struct Semaphore;
+
+#[derive(Debug)]
+enum Permit {
+    Acquire,
+    Release,
+}
+
+impl Model for Semaphore {
+    type State = u32;
+    type Input = Permit;
+    type Output = ();
+
+    fn init(&self) -> u32 {
+        1
+    }
+
+    fn step(&self, permits: &u32, input: &Permit, _output: Option<&()>) -> Option<u32> {
+        match input {
+            Permit::Acquire => permits.checked_sub(1),
+            Permit::Release => Some(permits + 1),
+        }
+    }
+}
+
+#[test]
+fn a_pending_operation_may_never_take_effect_even_where_it_is_impossible() {
+    let mut h = History::new();
+    h.record(1, Permit::Acquire, (), 0, 1).unwrap();
+    h.invoke(2, Permit::Acquire, 2); // waits forever: no permit is ever released
+    assert_eq!(
+        LinearizabilityChecker::new(Semaphore).check(&h),
+        Verdict::Ok
+    );
+    h.record(3, Permit::Acquire, (), 3, 4).unwrap();
+    let violation = LinearizabilityChecker::new(Semaphore).check(&h);
+    assert_eq!(violation.violation().unwrap().partition, "history");
+}
+
+#[test]
+fn a_pending_operation_may_be_the_only_explanation() {
+    let mut h = History::new();
+    h.record(1, Permit::Acquire, (), 0, 1).unwrap();
+    h.invoke(2, Permit::Release, 2); // the client crashed, but the release happened:
+    h.record(3, Permit::Acquire, (), 10, 11).unwrap(); // this acquire needed it
+    assert_eq!(
+        LinearizabilityChecker::new(Semaphore).check(&h),
+        Verdict::Ok
+    );
+    h.record(3, Permit::Acquire, (), 20, 21).unwrap(); // one release, not two
+    assert!(
+        LinearizabilityChecker::new(Semaphore)
+            .check(&h)
+            .is_violation()
+    );
+}
+
 // ---------------------------------------------------------------- rejected
 
 #[test]
@@ -197,8 +275,14 @@ fn rejects_a_stale_read() {
     assert!(violation.longest_prefix.contains(&put_b));
     let text = violation.to_string();
     assert!(text.contains("key \"x\""), "{text}");
-    assert!(text.contains("op#2 client 2 [30, 40] Get(\"x\") -> Value(Some(\"a\"))"), "{text}");
-    assert!(text.contains("op#1 client 1 [10, 20] Put(\"x\", \"b\") -> Done"), "{text}");
+    assert!(
+        text.contains("op#2 client 2 [30, 40] Get(\"x\") -> Value(Some(\"a\"))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("op#1 client 1 [10, 20] Put(\"x\", \"b\") -> Done"),
+        "{text}"
+    );
     assert!(text.contains("impossible in this state"), "{text}");
 }
 
@@ -226,8 +310,22 @@ fn rejects_an_unacknowledged_value_that_disappears() {
 fn rejects_a_cas_that_succeeds_twice_from_the_same_value() {
     let mut h = History::new();
     op(&mut h, 1, put("x", "a"), KvOutput::Done, 0, 5);
-    op(&mut h, 2, cas("x", Some("a"), "b"), KvOutput::Cas(true), 10, 20);
-    op(&mut h, 3, cas("x", Some("a"), "c"), KvOutput::Cas(true), 10, 20);
+    op(
+        &mut h,
+        2,
+        cas("x", Some("a"), "b"),
+        KvOutput::Cas(true),
+        10,
+        20,
+    );
+    op(
+        &mut h,
+        3,
+        cas("x", Some("a"), "c"),
+        KvOutput::Cas(true),
+        10,
+        20,
+    );
     assert_violation(&h);
 }
 
@@ -277,8 +375,14 @@ fn OpId_of(h: &KvHistory, index: usize) -> OpId {
 
 // ---------------------------------------------------------------- budget
 
-fn sequential_puts(key: &'static str, count: u64, start: u64) -> Vec<(KvInput<&'static str, String>, u64)> {
-    (0..count).map(|i| (put(key, &i.to_string()), start + 2 * i)).collect()
+fn sequential_puts(
+    key: &'static str,
+    count: u64,
+    start: u64,
+) -> Vec<(KvInput<&'static str, String>, u64)> {
+    (0..count)
+        .map(|i| (put(key, &i.to_string()), start + 2 * i))
+        .collect()
 }
 
 #[test]
@@ -319,9 +423,23 @@ fn a_deep_history_needs_no_recursion() {
     for (input, t) in sequential_puts("x", 10_000, 0) {
         op(&mut h, 1, input, KvOutput::Done, t, t + 1);
     }
-    op(&mut h, 2, KvInput::Get("x"), read(Some("9999")), 30_000, 30_001);
+    op(
+        &mut h,
+        2,
+        KvInput::Get("x"),
+        read(Some("9999")),
+        30_000,
+        30_001,
+    );
     assert_eq!(check(&h), Verdict::Ok);
-    op(&mut h, 2, KvInput::Get("x"), read(Some("9998")), 30_002, 30_003);
+    op(
+        &mut h,
+        2,
+        KvInput::Get("x"),
+        read(Some("9998")),
+        30_002,
+        30_003,
+    );
     assert!(check(&h).is_violation());
 }
 
@@ -340,13 +458,26 @@ fn history_refuses_bad_completions() {
         })
     );
     h.complete(a, KvOutput::Done, 10).unwrap();
-    assert_eq!(h.complete(a, KvOutput::Done, 11), Err(HistoryError::AlreadyCompleted(a)));
+    assert_eq!(
+        h.complete(a, KvOutput::Done, 11),
+        Err(HistoryError::AlreadyCompleted(a))
+    );
     let mut other: KvHistory = History::new();
-    assert_eq!(other.complete(a, KvOutput::Done, 11), Err(HistoryError::UnknownOp(a)));
-    assert!(other.record(1, put("x", "a"), KvOutput::Done, 5, 4).is_err());
+    assert_eq!(
+        other.complete(a, KvOutput::Done, 11),
+        Err(HistoryError::UnknownOp(a))
+    );
+    assert!(
+        other
+            .record(1, put("x", "a"), KvOutput::Done, 5, 4)
+            .is_err()
+    );
     assert!(other.is_empty());
     let op = h.get(a).unwrap();
-    assert_eq!((op.client(), op.invoked_at(), op.returned_at()), (1, 10, Some(10)));
+    assert_eq!(
+        (op.client(), op.invoked_at(), op.returned_at()),
+        (1, 10, Some(10))
+    );
     assert!(!op.is_pending());
 }
 
@@ -367,17 +498,26 @@ struct Planned {
 }
 
 fn planned() -> impl Strategy<Value = Planned> {
-    (0..4u8, 0..3u8, 0..4u8, any::<bool>(), 0..40u64, 0..40u64, 0..12u8).prop_map(
-        |(kind, key, value, cas_expects_current, before, after, fate)| Planned {
-            kind,
-            key,
-            value,
-            cas_expects_current,
-            before,
-            after,
-            fate,
-        },
+    (
+        0..4u8,
+        0..3u8,
+        0..4u8,
+        any::<bool>(),
+        0..40u64,
+        0..40u64,
+        0..12u8,
     )
+        .prop_map(
+            |(kind, key, value, cas_expects_current, before, after, fate)| Planned {
+                kind,
+                key,
+                value,
+                cas_expects_current,
+                before,
+                after,
+                fate,
+            },
+        )
 }
 
 type GenHistory = History<KvInput<u8, String>, KvOutput<String>>;
@@ -398,7 +538,11 @@ fn execute(plan: &[Planned]) -> GenHistory {
             2 => KvInput::Append(p.key, value),
             _ => KvInput::Cas {
                 key: p.key,
-                expected: if p.cas_expects_current { current.clone() } else { Some(value.clone()) },
+                expected: if p.cas_expects_current {
+                    current.clone()
+                } else {
+                    Some(value.clone())
+                },
                 new: format!("c{}", p.value),
             },
         };
@@ -452,13 +596,16 @@ fn brute_force<M: Model>(model: &M, history: &History<M::Input, M::Output>) -> b
         used: &mut Vec<bool>,
         state: &M::State,
     ) -> bool {
-        let done = ops.iter().zip(used.iter()).all(|(op, &u)| u || op.is_pending());
+        let done = ops
+            .iter()
+            .zip(used.iter())
+            .all(|(op, &u)| u || op.is_pending());
         if done {
             return true;
         }
         for i in 0..ops.len() {
-            let ready = !used[i]
-                && (0..ops.len()).all(|j| used[j] || j == i || !ops[j].precedes(&ops[i]));
+            let ready =
+                !used[i] && (0..ops.len()).all(|j| used[j] || j == i || !ops[j].precedes(&ops[i]));
             if !ready {
                 continue;
             }
@@ -479,7 +626,11 @@ fn brute_force<M: Model>(model: &M, history: &History<M::Input, M::Output>) -> b
 /// Scrambles the outputs chosen by `noise`: reads of other values, flipped CAS results.
 fn corrupt(history: &mut GenHistory, noise: &[(Index, u8)]) {
     for (index, value) in noise {
-        let ids: Vec<OpId> = history.iter().filter(|(_, op)| !op.is_pending()).map(|(id, _)| id).collect();
+        let ids: Vec<OpId> = history
+            .iter()
+            .filter(|(_, op)| !op.is_pending())
+            .map(|(id, _)| id)
+            .collect();
         if ids.is_empty() {
             return;
         }
@@ -521,6 +672,11 @@ proptest! {
             prop_assert_eq!(&violation.partition, &format!("key {key:?}"));
         }
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn agrees_with_brute_force_and_with_itself_unpartitioned(
