@@ -28,6 +28,16 @@ impl BitSet {
         }
     }
 
+    /// Whether every bit set in `self` is set in `other` (of the same size).
+    pub(crate) fn is_subset(&self, other: &Self) -> bool {
+        self.words.len() == other.words.len()
+            && self
+                .words
+                .iter()
+                .zip(other.words.iter())
+                .all(|(mine, theirs)| mine & !theirs == 0)
+    }
+
     /// Whether bit `i` is set.
     #[cfg(test)]
     pub(crate) fn contains(&self, i: usize) -> bool {
@@ -51,6 +61,10 @@ mod tests {
         assert!(!bits.contains(1) && !bits.contains(128));
         bits.clear(64);
         assert!(!bits.contains(64) && bits.contains(63));
+        let mut superset = bits.clone();
+        superset.set(1);
+        assert!(bits.is_subset(&superset) && !superset.is_subset(&bits));
+        assert!(bits.is_subset(&bits) && !BitSet::new(64).is_subset(&bits));
         bits.set(500); // past the end: ignored
         assert_eq!(bits, {
             let mut expected = BitSet::new(130);

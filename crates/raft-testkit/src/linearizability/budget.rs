@@ -116,7 +116,7 @@ impl Meter {
         }
         self.steps += 1;
         if let Some((deadline, limit)) = self.deadline
-            && self.steps % Self::CLOCK_EVERY == 0
+            && self.steps.is_multiple_of(Self::CLOCK_EVERY)
             && Instant::now() >= deadline
         {
             return Err(Limit::Time(limit));

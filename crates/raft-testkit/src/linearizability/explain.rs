@@ -7,6 +7,9 @@ use super::model::Model;
 use super::search::Witness;
 use super::verdict::NonLinearizable;
 
+/// An operation with its id.
+pub(crate) type Numbered<'a, I, O> = (OpId, &'a Operation<I, O>);
+
 /// How many operations of a long prefix the explanation shows (the last ones).
 const PREFIX_SHOWN: usize = 20;
 
@@ -36,7 +39,7 @@ pub(crate) fn describe<I: std::fmt::Debug, O: std::fmt::Debug>(
 pub(crate) fn explain<M: Model>(
     model: &M,
     label: &str,
-    ops: &[(OpId, &Operation<M::Input, M::Output>)],
+    ops: &[Numbered<'_, M::Input, M::Output>],
     witness: &Witness<M::State>,
 ) -> NonLinearizable {
     let id = |local: usize| ops.get(local).map(|&(id, _)| id);

@@ -73,7 +73,8 @@ pub enum KvOutput<V> {
 /// A linearizable key-value store, the model behind a Raft-replicated map.
 ///
 /// Keys start absent. Each key is its own [`Partition`] (checked on its
-/// own), and pending `Get`s are left out since they constrain nothing. A
+/// own), and pending `Get`s are left out since they constrain nothing.
+/// `Get`s and failed `Cas`es are read-only. A
 /// response of the wrong kind for its request (a `Get` answered `Done`) is
 /// impossible.
 ///
@@ -159,6 +160,13 @@ impl<K: Ord + Clone + Hash + Debug, V: KvValue> Model for KvModel<K, V> {
             }
             _ => None,
         }
+    }
+
+    fn is_read_only(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool {
+        matches!(
+            (input, output),
+            (KvInput::Get(_), _) | (KvInput::Cas { .. }, Some(KvOutput::Cas(false)))
+        )
     }
 
     fn partition(&self, ops: &[Operation<Self::Input, Self::Output>]) -> Vec<Partition> {

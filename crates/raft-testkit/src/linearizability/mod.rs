@@ -11,6 +11,7 @@ mod check;
 mod explain;
 mod history;
 mod kv;
+mod memo;
 mod model;
 mod search;
 mod verdict;

@@ -87,6 +87,17 @@ pub trait Model {
         output: Option<&Self::Output>,
     ) -> Option<Self::State>;
 
+    /// Whether an operation with this input and output never changes the
+    /// state, from any state where it is possible (a read; a
+    /// compare-and-set that failed). Optional, default `false`; answering
+    /// `true` lets the search linearize such an operation as soon as it may
+    /// and never try it elsewhere, which prunes the orderings of concurrent
+    /// reads. Answering `true` wrongly makes the checker unsound.
+    fn is_read_only(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool {
+        let _ = (input, output);
+        false
+    }
+
     /// Splits a history into independent sub-histories, each checked on its
     /// own from [`init`](Self::init): the whole history is linearizable iff
     /// every part is (linearizability is compositional). Every operation

@@ -9,15 +9,14 @@
 //! entries out of the list and restarts the scan. Meeting a return entry
 //! means that operation was due and not linearized: undo the last choice
 //! (re-link its entries, restore the state) and try the next call after it.
-//! A (linearized set, state) pair already explored is never explored again.
+//! A configuration (linearized set, state) known to fail is never explored
+//! again (see [`Memo`]).
 //! Pending operations have no return entry: they may be linearized or not,
 //! and the search succeeds once every completed operation is linearized.
 
-use std::collections::HashSet;
-
-use super::bitset::BitSet;
 use super::budget::{Limit, Meter};
 use super::history::Operation;
+use super::memo::{Linearized, Memo};
 use super::model::Model;
 
 /// No node: the end of the list.
@@ -183,6 +182,20 @@ impl Entries {
     }
 }
 
+/// One linearized operation on the search stack.
+struct Frame<S> {
+    op: usize,
+    /// The state before it.
+    before: S,
+    /// Whether it is read-only ([`Model::is_read_only`]). Such a candidate
+    /// can always go first: moved ahead of the operations linearized after
+    /// it, it changes none of their states, and everything that must
+    /// precede it in real time is already linearized (or it would not be a
+    /// candidate). So if no linearization follows it, none follows any
+    /// alternative to it either.
+    read_only: bool,
+}
+
 /// Checks one partition's operations against `model`.
 pub(crate) fn search<M: Model>(
     model: &M,
@@ -191,10 +204,9 @@ pub(crate) fn search<M: Model>(
 ) -> Outcome<M::State> {
     let mut entries = Entries::new(ops);
     let mut state = model.init();
-    let mut linearized = BitSet::new(ops.len());
-    let mut explored: HashSet<(BitSet, M::State)> = HashSet::new();
-    // The linearized operations in order, each with the state before it.
-    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut linearized = Linearized::new(ops.iter().map(|op| op.is_pending()));
+    let mut memo = Memo::new();
+    let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut unlinearized_completed = ops.iter().filter(|op| !op.is_pending()).count();
     let mut deepest: Option<Witness<M::State>> = None;
     let mut node = entries.first();
@@ -205,58 +217,75 @@ pub(crate) fn search<M: Model>(
         if let Err(limit) = meter.step() {
             return Outcome::Exhausted(limit);
         }
-        match entries.entry(node) {
-            Some(Entry::Call(op)) => {
-                let operation = ops.get(op);
-                let next_state = operation.and_then(|operation| {
-                    model.step(&state, operation.input(), operation.output())
-                });
-                if let Some(next_state) = next_state {
-                    linearized.set(op);
-                    if explored.insert((linearized.clone(), next_state.clone())) {
-                        stack.push((op, std::mem::replace(&mut state, next_state)));
-                        entries.lift(op);
-                        if operation.is_some_and(|operation| !operation.is_pending()) {
-                            unlinearized_completed -= 1;
-                        }
-                        node = entries.first();
-                        continue;
-                    }
-                    linearized.clear(op);
-                }
+        let entry = entries.entry(node);
+        if let Some(Entry::Call(op)) = entry {
+            let Some(&operation) = ops.get(op) else {
                 node = entries.next_of(node);
+                continue;
+            };
+            let Some(next_state) = model.step(&state, operation.input(), operation.output()) else {
+                node = entries.next_of(node);
+                continue;
+            };
+            let read_only = model.is_read_only(operation.input(), operation.output());
+            linearized.insert(op);
+            if !memo.is_dead_end(&linearized, &next_state) {
+                stack.push(Frame {
+                    op,
+                    before: std::mem::replace(&mut state, next_state),
+                    read_only,
+                });
+                entries.lift(op);
+                if !operation.is_pending() {
+                    unlinearized_completed -= 1;
+                }
+                node = entries.first();
+                continue;
             }
+            linearized.remove(op);
+            if !read_only {
+                node = entries.next_of(node);
+                continue;
+            }
+            // Going first with `op` fails: so does this configuration.
+        } else if deepest
+            .as_ref()
+            .is_none_or(|witness| stack.len() > witness.prefix.len())
+        {
             // A return entry (or, defensively, the end of the list while a
             // completed operation is still out): a dead end.
-            found => {
-                if deepest
-                    .as_ref()
-                    .is_none_or(|witness| stack.len() > witness.prefix.len())
-                {
-                    let blocked = match found {
-                        Some(Entry::Return(op) | Entry::Call(op)) => Some(op),
-                        None => None,
-                    };
-                    deepest = Some(Witness {
-                        prefix: stack.iter().map(|&(op, _)| op).collect(),
-                        state: state.clone(),
-                        blocked,
-                        candidates: entries.calls_before(node),
-                    });
-                }
-                let Some((op, before)) = stack.pop() else {
-                    return match deepest {
-                        Some(witness) => Outcome::Violation(witness),
-                        None => Outcome::Linearizable,
-                    };
+            let blocked = match entry {
+                Some(Entry::Return(op) | Entry::Call(op)) => Some(op),
+                None => None,
+            };
+            deepest = Some(Witness {
+                prefix: stack.iter().map(|frame| frame.op).collect(),
+                state: state.clone(),
+                blocked,
+                candidates: entries.calls_before(node),
+            });
+        }
+        // Backtrack: undo choices until one with untried alternatives.
+        loop {
+            let Some(frame) = stack.pop() else {
+                return match deepest {
+                    Some(witness) => Outcome::Violation(witness),
+                    None => Outcome::Linearizable,
                 };
-                state = before;
-                linearized.clear(op);
-                entries.unlift(op);
-                if ops.get(op).is_some_and(|operation| !operation.is_pending()) {
-                    unlinearized_completed += 1;
-                }
-                node = entries.next_of(entries.call_node(op));
+            };
+            // This configuration's exploration is over, and failed.
+            memo.record_dead_end(&linearized, std::mem::replace(&mut state, frame.before));
+            linearized.remove(frame.op);
+            entries.unlift(frame.op);
+            if ops
+                .get(frame.op)
+                .is_some_and(|operation| !operation.is_pending())
+            {
+                unlinearized_completed += 1;
+            }
+            if !frame.read_only {
+                node = entries.next_of(entries.call_node(frame.op));
+                break;
             }
         }
     }
