@@ -57,8 +57,7 @@ fn generate(clients: u64, per_client: u64, keys: u64, seed: u64) -> KvHistory {
             let input = match rng.below(20) {
                 0..=9 => KvInput::Get(key),
                 10..=13 => KvInput::Put(key, value),
-                14..=16 if std::env::var("NOAPP").is_err() => KvInput::Append(key, value),
-                14..=16 => KvInput::Put(key, value),
+                14..=16 => KvInput::Append(key, value),
                 _ => KvInput::Cas {
                     key,
                     // A CAS on a random earlier write of this client, or on
@@ -68,7 +67,7 @@ fn generate(clients: u64, per_client: u64, keys: u64, seed: u64) -> KvHistory {
                 },
             };
             let returned = now + 1 + rng.below(20);
-            let pending = rng.below(100) == 0 && std::env::var("NOPEND").is_err();
+            let pending = rng.below(100) == 0;
             planned.push(Planned {
                 client,
                 input,
@@ -133,15 +132,6 @@ fn corrupt(mut history: KvHistory) -> KvHistory {
 }
 
 fn bench(c: &mut Criterion) {
-    if std::env::var("STEPS").is_ok() {
-        for (name, h) in [("10keys", generate(10, 1_000, 10, 7)), ("bad", corrupt(generate(10, 1_000, 10, 7))), ("1key", generate(10, 200, 1, 11))] {
-            let mut lo = 0u64; let mut hi = 1u64 << 40;
-            while lo + 1 < hi { let mid = (lo + hi) / 2;
-                if LinearizabilityChecker::new(KvModel::<u64, String>::new()).with_budget(raft_testkit::Budget::steps(mid)).check(&h).is_unknown() { lo = mid } else { hi = mid } }
-            eprintln!("STEPS {name} {hi} ops {}", h.len());
-        }
-        return;
-    }
     let checker = LinearizabilityChecker::new(KvModel::<u64, String>::new());
     let ten_keys = generate(10, 1_000, 10, 7);
     assert_eq!(checker.check(&ten_keys), Verdict::Ok);

@@ -406,13 +406,14 @@ fn an_exhausted_budget_answers_unknown() {
 #[test]
 fn a_violation_outranks_an_undecided_partition() {
     let mut h = History::new();
-    for (input, t) in sequential_puts("a", 10, 0) {
+    // Key "a" needs at least a step per operation; key "b" a handful.
+    for (input, t) in sequential_puts("a", 1_000, 0) {
         op(&mut h, 1, input, KvOutput::Done, t, t + 1);
     }
     op(&mut h, 2, put("b", "1"), KvOutput::Done, 0, 1);
     op(&mut h, 2, KvInput::Get("b"), read(None), 2, 3);
     let verdict = LinearizabilityChecker::new(Kv::new())
-        .with_budget(Budget::steps(5))
+        .with_budget(Budget::steps(100))
         .check(&h);
     assert_eq!(verdict.violation().unwrap().partition, "key \"b\"");
 }
