@@ -35,6 +35,7 @@ mod disk;
 mod failure;
 mod fuzz;
 mod interaction;
+mod linearizability;
 mod network;
 mod rng;
 mod sim_log;
@@ -51,6 +52,11 @@ pub use failure::{SimFailure, SimResult};
 pub use fuzz::run_seed_durable;
 pub use fuzz::{FuzzOptions, FuzzReport, run_seed};
 pub use interaction::{Interaction, run_script};
+pub use linearizability::{
+    Budget, History, HistoryError, Inconclusive, KvInput, KvModel, KvOutput, KvValue, Limit,
+    LinearizabilityChecker, Model, NonLinearizable, OpId, Operation, Partition, Verdict,
+    check_linearizable,
+};
 pub use network::{FaultPlan, InFlight, Network};
 pub use rng::SimRng;
 pub use sim_log::{AppendRecord, SimLog};
