@@ -143,32 +143,27 @@ impl<L: RaftLog> RaftNode<L> {
     /// An empty append just before `next_index`: it checks where the
     /// follower's log matches without carrying entries.
     fn send_empty_probe(&mut self, to: NodeId, next_index: Index) {
-        let prev = next_index - 1;
-        let Some(prev_term) = self.log.term_at(prev) else {
+        if !self.send_empty_append(to, next_index - 1) {
             self.send_snapshot(to);
-            return;
-        };
-        let message = AppendEntries {
-            term: self.term,
-            leader: self.id(),
-            prev_log_index: prev,
-            prev_log_term: prev_term,
-            entries: Vec::new(),
-            leader_commit: self.commit_index,
-        };
-        self.send(to, Message::AppendEntries(message));
+        }
     }
 
     /// An empty append at the follower's match index: it always matches, so
     /// it never knocks a healthy pipeline back to probing.
     fn send_heartbeat(&mut self, to: NodeId) {
-        let Some(pr) = self.progress.get(to) else {
+        let Some(match_index) = self.progress.get(to).map(|pr| pr.match_index) else {
             return;
         };
-        let prev = pr.match_index;
-        let Some(prev_term) = self.log.term_at(prev) else {
+        if !self.send_empty_append(to, match_index) {
             self.send_append(to, true);
-            return;
+        }
+    }
+
+    /// Sends an `AppendEntries` with no entries after `prev`. Returns false,
+    /// sending nothing, if `prev` was compacted away (its term is unknown).
+    fn send_empty_append(&mut self, to: NodeId, prev: Index) -> bool {
+        let Some(prev_term) = self.log.term_at(prev) else {
+            return false;
         };
         let message = AppendEntries {
             term: self.term,
@@ -179,6 +174,7 @@ impl<L: RaftLog> RaftNode<L> {
             leader_commit: self.commit_index,
         };
         self.send(to, Message::AppendEntries(message));
+        true
     }
 
     // ----- leader: replies and commit --------------------------------------
