@@ -1,29 +1,19 @@
 //! Three nodes over an in-memory network elect exactly one leader, and the
 //! others follow it.
 
-#![allow(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "an example asserts what it shows; a broken expectation aborts it loudly"
-)]
-
 mod support;
 
-use support::Cluster;
+use support::{Cluster, Outcome};
 
-fn main() {
+fn main() -> Outcome {
     let mut cluster = Cluster::new(3);
-    assert!(
-        cluster.run_until(200, |c| c.leader().is_some()),
-        "no leader elected"
-    );
-    let leader = cluster.leader().expect("elected");
+    let leader = cluster.elect()?;
     let term = cluster.nodes[&leader].term();
     println!("node {leader} leads term {term}");
 
     // A few heartbeats later, everyone agrees.
     for _ in 0..10 {
-        cluster.tick();
+        cluster.tick()?;
     }
     for node in cluster.nodes.values() {
         assert_eq!(node.leader(), Some(leader));
@@ -32,4 +22,5 @@ fn main() {
     }
     let leaders = cluster.nodes.values().filter(|n| n.is_leader()).count();
     assert_eq!(leaders, 1, "exactly one leader");
+    Ok(())
 }

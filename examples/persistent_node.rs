@@ -7,12 +7,6 @@
 //!
 //! Run with `cargo run -p raft-io --features persistence --example persistent_node`.
 
-#![allow(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "an example asserts what it shows; a broken expectation aborts it loudly"
-)]
-
 use raft_io::{Action, Event, RaftConfig, RaftLog, RaftNode, WalLog};
 
 /// Steps `node` with `event` and returns the commands it applied.
@@ -54,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(log.hard_state().term, term, "the term survived");
     assert_eq!(log.hard_state().voted_for, Some(1), "the vote survived");
     for (index, command) in (1..).zip(commands) {
-        let entry = log.entry(index).expect("a committed entry");
+        let entry = log.entry(index).ok_or("a committed entry is missing")?;
         assert_eq!(entry.command, command.as_bytes());
     }
     println!(

@@ -1,12 +1,6 @@
 //! One node: it elects itself, then every proposal commits and applies at
 //! once (a quorum of one), and reads are served immediately.
 
-#![allow(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "an example asserts what it shows; a broken expectation aborts it loudly"
-)]
-
 use raft_io::{Action, Event, RaftConfig, RaftNode};
 
 fn main() -> raft_io::Result<()> {

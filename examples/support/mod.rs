@@ -1,25 +1,22 @@
 //! A minimal hand-driven cluster for the examples: it shows everything a
-//! driver does (tick every node, route every `Send`, hand every `Apply` to a
-//! state machine), with a switch to cut nodes off.
+//! driver does (tick every node, route every `Send` through a transport,
+//! hand every `Apply` to a state machine), with a switch to cut nodes off.
 
 #![allow(dead_code, reason = "each example uses a different part")]
 #![allow(unreachable_pub, reason = "shared by the example binaries")]
-#![allow(
-    clippy::expect_used,
-    reason = "an example aborts loudly on a broken expectation"
-)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use raft_io::{Action, Event, MemoryTransport, NodeId, RaftConfig, RaftNode, RaftTransport};
+use raft_io::{Action, Error, Event, MemoryTransport, NodeId, RaftConfig, RaftNode, RaftTransport};
+
+/// What an example's `main` returns.
+pub type Outcome<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// Nodes `1..=n`, an in-memory network, and each node's applied commands.
 pub struct Cluster {
     pub nodes: BTreeMap<NodeId, RaftNode>,
     pub applied: BTreeMap<NodeId, Vec<Vec<u8>>>,
     network: MemoryTransport,
-    /// Messages a node sent, waiting for the next delivery round.
-    outbox: Vec<(NodeId, NodeId, raft_io::Message)>,
     /// Nodes cut off from everyone else.
     isolated: BTreeSet<NodeId>,
 }
@@ -36,23 +33,20 @@ impl Cluster {
             nodes,
             applied,
             network: MemoryTransport::new(),
-            outbox: Vec::new(),
             isolated: BTreeSet::new(),
         }
     }
 
-    /// Steps one node and carries out its actions.
+    /// Steps one node and carries out its actions, in order.
     pub fn step(&mut self, id: NodeId, event: Event) -> raft_io::Result<()> {
-        let node = self.nodes.get_mut(&id).expect("known node");
+        let node = self.nodes.get_mut(&id).ok_or(Error::InvalidRequest {
+            what: "no such node",
+        })?;
         for action in node.step(event)? {
             match action {
-                Action::Send { to, message } => {
-                    self.network.send(to, message)?;
-                    let (to, message) = self.network.take().pop().expect("just sent");
-                    self.outbox.push((id, to, message));
-                }
+                Action::Send { to, message } => self.network.send(to, message)?,
                 Action::Apply { command, .. } => {
-                    self.applied.get_mut(&id).expect("known node").push(command)
+                    self.applied.entry(id).or_default().push(command);
                 }
                 _ => {}
             }
@@ -61,31 +55,43 @@ impl Cluster {
     }
 
     /// One tick everywhere, then deliver messages until the network is quiet.
-    pub fn tick(&mut self) {
+    pub fn tick(&mut self) -> raft_io::Result<()> {
         let ids: Vec<NodeId> = self.nodes.keys().copied().collect();
         for id in ids {
-            self.step(id, Event::Tick)
-                .expect("ticks never fail in memory");
+            self.step(id, Event::Tick)?;
         }
-        while !self.outbox.is_empty() {
-            for (from, to, message) in std::mem::take(&mut self.outbox) {
+        while self.network.pending() > 0 {
+            for (to, message) in self.network.take() {
+                let from = message.from();
                 if self.isolated.contains(&from) || self.isolated.contains(&to) {
                     continue; // the partition drops it
                 }
-                self.step(to, Event::Message(message))
-                    .expect("in-memory steps never fail");
+                self.step(to, Event::Message(message))?;
             }
         }
+        Ok(())
     }
 
-    pub fn run_until(&mut self, max_ticks: u32, done: impl Fn(&Self) -> bool) -> bool {
+    /// Ticks until `done` holds, for at most `max_ticks`; returns whether it
+    /// did.
+    pub fn run_until(
+        &mut self,
+        max_ticks: u32,
+        done: impl Fn(&Self) -> bool,
+    ) -> raft_io::Result<bool> {
         for _ in 0..max_ticks {
             if done(self) {
-                return true;
+                return Ok(true);
             }
-            self.tick();
+            self.tick()?;
         }
-        done(self)
+        Ok(done(self))
+    }
+
+    /// Runs until some connected node leads, and returns it.
+    pub fn elect(&mut self) -> Outcome<NodeId> {
+        self.run_until(200, |c| c.leader().is_some())?;
+        Ok(self.leader().ok_or("no leader elected within 200 ticks")?)
     }
 
     /// The leader with the highest term among the connected nodes.
