@@ -144,3 +144,86 @@ fn a_crash_keeps_exactly_the_synced_writes() {
         "a failing disk surfaces Error::Storage"
     );
 }
+
+/// A disk that can claim truncations its log never made: the only way to
+/// show the checker a leader whose log lost entries in its own term.
+#[derive(Debug, Default)]
+struct TruncatingDisk {
+    log: SimLog,
+    forged_truncations: std::cell::Cell<u64>,
+}
+
+impl RaftLog for TruncatingDisk {
+    fn last_index(&self) -> u64 {
+        self.log.last_index()
+    }
+    fn last_term(&self) -> u64 {
+        self.log.last_term()
+    }
+    fn term_at(&self, index: u64) -> Option<u64> {
+        self.log.term_at(index)
+    }
+    fn entry(&self, index: u64) -> Option<LogEntry> {
+        self.log.entry(index)
+    }
+    fn append(&mut self, entries: &[LogEntry]) -> raft_core::Result<()> {
+        self.log.append(entries)
+    }
+    fn truncate(&mut self, from: u64) -> raft_core::Result<()> {
+        self.log.truncate(from)
+    }
+    fn hard_state(&self) -> HardState {
+        self.log.hard_state()
+    }
+    fn set_hard_state(&mut self, state: HardState) -> raft_core::Result<()> {
+        self.log.set_hard_state(state)
+    }
+    fn sync(&mut self) -> raft_core::Result<()> {
+        self.log.sync()
+    }
+}
+
+impl raft_testkit::SimDisk for TruncatingDisk {
+    fn create(id: u64, seed: u64) -> raft_core::Result<Self> {
+        Ok(Self {
+            log: SimLog::create(id, seed)?,
+            forged_truncations: Default::default(),
+        })
+    }
+    fn appended(&self) -> &[raft_testkit::AppendRecord] {
+        self.log.appended()
+    }
+    fn entries_truncated(&self) -> u64 {
+        self.log.entries_truncated() + self.forged_truncations.get()
+    }
+    fn set_crash_at_sync(&self, armed: bool) {
+        self.log.set_crash_at_sync(armed);
+    }
+    fn crash_at_sync(&self) -> bool {
+        self.log.crash_at_sync()
+    }
+    fn crash(self) -> raft_core::Result<Self> {
+        Ok(Self {
+            log: self.log.crash()?,
+            forged_truncations: Default::default(),
+        })
+    }
+}
+
+#[test]
+fn leader_append_only_fails_when_a_leader_truncates_in_its_term() {
+    use raft_testkit::SimDisk;
+    let mut checker = SafetyChecker::new();
+    let disk = TruncatingDisk::create(1, 0).unwrap();
+    let mut node = RaftNode::with_log(RaftConfig::single(1), disk);
+    while !node.is_leader() {
+        let actions = node.step(Event::Tick).unwrap();
+        checker.observe(&node, &actions).unwrap();
+    }
+    let actions = node.step(Event::Propose(b"x".to_vec())).unwrap();
+    checker.observe(&node, &actions).unwrap();
+    // Still the leader of the same term, its disk now reports removed entries.
+    node.log().forged_truncations.set(1);
+    let violation = checker.observe(&node, &[]).unwrap_err();
+    assert_eq!(violation.property, "leader append-only");
+}
