@@ -30,18 +30,23 @@
 
 mod builder;
 mod checker;
+mod client_ops;
 mod cluster;
 mod disk;
+mod envelope;
 mod failure;
 mod fuzz;
 mod interaction;
+pub mod kv;
 mod linearizability;
 mod network;
 mod rng;
 mod sim_log;
 mod state;
+mod state_machine;
 #[cfg(feature = "wal")]
 mod wal_disk;
+mod workload;
 
 pub use builder::ClusterBuilder;
 pub use checker::{SafetyChecker, Violation};
@@ -52,6 +57,7 @@ pub use failure::{SimFailure, SimResult};
 pub use fuzz::run_seed_durable;
 pub use fuzz::{FuzzOptions, FuzzReport, run_seed};
 pub use interaction::{Interaction, run_script};
+pub use kv::{KvBytesModel, KvMachine};
 pub use linearizability::{
     Budget, History, HistoryError, Inconclusive, KvInput, KvModel, KvOutput, KvValue, Limit,
     LinearizabilityChecker, Model, NonLinearizable, OpId, Operation, Partition, Verdict,
@@ -60,5 +66,6 @@ pub use linearizability::{
 pub use network::{FaultPlan, InFlight, Network};
 pub use rng::SimRng;
 pub use sim_log::{AppendRecord, SimLog};
+pub use state_machine::StateMachine;
 #[cfg(feature = "wal")]
 pub use wal_disk::{CrashMode, WAL_DIR_ENV, WalDisk};

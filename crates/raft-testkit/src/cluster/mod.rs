@@ -3,7 +3,13 @@
 //! every step.
 
 mod client;
+mod clock;
 mod faults;
+mod liveness;
+mod nemesis;
+mod ops;
+mod pause;
+mod replica;
 
 use std::collections::BTreeMap;
 
@@ -11,25 +17,33 @@ use raft_core::{Action, Error, Event, Index, NodeId, RaftConfig, RaftNode, Role,
 
 use crate::builder::ClusterBuilder;
 use crate::checker::{SafetyChecker, Violation};
+use crate::client_ops::ClientOps;
 use crate::disk::SimDisk;
 use crate::failure::{SimFailure, SimResult};
 use crate::network::{FaultPlan, Network};
 use crate::rng::SimRng;
 use crate::sim_log::SimLog;
 use crate::state;
+use crate::state_machine::MachineFactory;
 
-/// The state machine node `id` restores from a snapshot through `index`: it
-/// must decode, and hold exactly the commands applied cluster-wide at its
-/// indices (State Machine Safety through snapshots).
-fn restore(
+use clock::Clock;
+use nemesis::Nemesis;
+use pause::Pause;
+use replica::Applied;
+pub(crate) use replica::Replica;
+
+/// The state node `id` restores from a snapshot through `index`: it must
+/// decode, and its record must hold exactly the commands applied
+/// cluster-wide at its indices (State Machine Safety through snapshots).
+fn restore<'a>(
     checker: &SafetyChecker,
     id: NodeId,
     index: Index,
-    data: &[u8],
-) -> Result<Vec<(Index, Vec<u8>)>, String> {
-    let applied = state::decode(data)
+    data: &'a [u8],
+) -> Result<state::Decoded<'a>, String> {
+    let decoded = state::decode(data)
         .ok_or_else(|| format!("node {id}: snapshot through {index} does not decode"))?;
-    for (at, command) in &applied {
+    for (at, command) in &decoded.applied {
         let known = checker.applied().get(at).map(|(_, known)| known);
         if *at > index || known != Some(command) {
             return Err(Violation {
@@ -44,28 +58,33 @@ fn restore(
             .to_string());
         }
     }
-    Ok(applied)
+    Ok(decoded)
 }
 
 /// One simulated machine: the node while it runs, its disk while it is down,
-/// and what its state machine has seen.
+/// what its state machine has seen, its clock, and its pause.
 #[derive(Debug)]
 pub(crate) struct Machine<D: SimDisk> {
     config: RaftConfig,
     node: Option<RaftNode<D>>,
     /// The disk of a crashed machine, as recovery left it.
     disk: Option<D>,
-    /// Commands applied since the state machine last started, by index.
-    applied: Vec<(Index, Vec<u8>)>,
+    /// The state machine, since it last started.
+    replica: Replica,
+    clock: Clock,
+    /// Set while the machine is paused.
+    pause: Option<Pause>,
 }
 
 impl<D: SimDisk> Machine<D> {
-    pub(crate) fn new(config: RaftConfig, node: Option<RaftNode<D>>) -> Self {
+    pub(crate) fn new(config: RaftConfig, node: Option<RaftNode<D>>, replica: Replica) -> Self {
         Self {
             config,
             node,
             disk: None,
-            applied: Vec::new(),
+            replica,
+            clock: Clock::default(),
+            pause: None,
         }
     }
 }
@@ -110,6 +129,18 @@ pub struct Cluster<D: SimDisk = SimLog> {
     /// A failure found outside a step (a disk that could not be created or
     /// recovered), reported by the next `tick` or `step`.
     failed: Option<SimFailure>,
+    /// Makes each node's state machine.
+    factory: MachineFactory,
+    /// Client operations and their history.
+    clients: ClientOps,
+    /// A client resends an operation not answered within this many ticks.
+    retry_after: u64,
+    /// The fault injector of [`run_with_faults`](Self::run_with_faults).
+    nemesis: Nemesis,
+    /// Nodes stopped because their disk failed a `sync`.
+    sync_failures: u64,
+    /// Retried client writes a replica did not apply again.
+    duplicates: u64,
 }
 
 impl Cluster<SimLog> {
@@ -128,9 +159,18 @@ impl<D: SimDisk> Cluster<D> {
     pub(crate) fn from_parts(
         seed: u64,
         faults: FaultPlan,
-        machines: BTreeMap<NodeId, Machine<D>>,
+        mut machines: BTreeMap<NodeId, Machine<D>>,
         failed: Option<SimFailure>,
+        factory: MachineFactory,
     ) -> Self {
+        // Clock rates come from their own stream, so that turning skew on
+        // or off leaves every other random choice of the run unchanged.
+        let mut clocks = SimRng::new(seed ^ 0xC10C_5EED_0000_0001);
+        let mut timeout = 1;
+        for machine in machines.values_mut() {
+            machine.clock = Clock::skewed(&mut clocks);
+            timeout = timeout.max(u64::from(machine.config.election_timeout().1));
+        }
         Self {
             seed,
             now: 0,
@@ -145,6 +185,12 @@ impl<D: SimDisk> Cluster<D> {
             trace: false,
             crashes: 0,
             failed,
+            factory,
+            clients: ClientOps::default(),
+            retry_after: 2 * timeout,
+            nemesis: Nemesis::default(),
+            sync_failures: 0,
+            duplicates: 0,
         }
     }
 
@@ -177,9 +223,11 @@ impl<D: SimDisk> Cluster<D> {
         self.machines.get(&id).and_then(|m| m.node.as_ref())
     }
 
-    /// Commands applied by `id`'s state machine since it last started.
+    /// Commands applied by `id`'s state machine since it last started, as
+    /// logged (a client write with its header, see
+    /// [`client_write`](Self::client_write)).
     pub fn applied(&self, id: NodeId) -> &[(Index, Vec<u8>)] {
-        self.machines.get(&id).map_or(&[], |m| &m.applied)
+        self.machines.get(&id).map_or(&[], |m| m.replica.applied())
     }
 
     /// The running leader with the highest term, if any.
@@ -255,6 +303,13 @@ impl<D: SimDisk> Cluster<D> {
         let Some(node) = machine.node.as_mut() else {
             return Ok(Ok(()));
         };
+        if let Some(pause) = machine.pause.as_mut() {
+            // A paused machine takes no step: messages wait for it.
+            if let Event::Message(message) = event {
+                pause.hold(message);
+            }
+            return Ok(Ok(()));
+        }
         if self.trace && !matches!(event, Event::Tick) {
             eprintln!("[{}] node {id} <- {event:?}", self.now);
         }
@@ -265,6 +320,12 @@ impl<D: SimDisk> Cluster<D> {
                 // of this step leaves it.
                 self.out = out;
                 self.try_crash(id)?;
+                return Ok(Err(error));
+            }
+            Err(error @ Error::Storage { .. }) if node.log().sync_failure() => {
+                // The disk failed its sync: the node must stop.
+                self.out = out;
+                self.stop_failed_node(id, &error)?;
                 return Ok(Err(error));
             }
             Err(error @ Error::Storage { .. }) => {
@@ -282,7 +343,7 @@ impl<D: SimDisk> Cluster<D> {
             let data = self
                 .machines
                 .get(&id)
-                .map(|machine| state::encode(&machine.applied, index))
+                .map(|machine| machine.replica.snapshot(index))
                 .unwrap_or_default();
             self.step(id, Event::Snapshot { index, data })?.ok();
         }
@@ -313,14 +374,31 @@ impl<D: SimDisk> Cluster<D> {
                     self.network
                         .send(&mut self.rng, &self.faults, self.now, id, to, message);
                 }
-                Action::Apply { index, command, .. } => machine.applied.push((index, command)),
+                Action::Apply { index, command, .. } => {
+                    let outcome = match machine.replica.apply(index, command) {
+                        Applied::Raw => Ok(()),
+                        Applied::Duplicate => {
+                            self.duplicates += 1;
+                            Ok(())
+                        }
+                        Applied::Op { op, response } => {
+                            self.clients.applied(op, response, id, self.now)
+                        }
+                    };
+                    outcome.map_err(|reason| SimFailure {
+                        seed: self.seed,
+                        tick: self.now,
+                        reason,
+                    })?;
+                }
                 Action::RestoreSnapshot { index, data, .. } => {
-                    machine.applied =
+                    let decoded =
                         restore(&self.checker, id, index, &data).map_err(|reason| SimFailure {
                             seed: self.seed,
                             tick: self.now,
                             reason,
                         })?;
+                    machine.replica.restore(decoded.applied, decoded.machine);
                 }
                 Action::Snapshot { index, .. } => snapshot = Some(index),
                 Action::ReadReady { id: read, index } => {
@@ -340,6 +418,8 @@ impl<D: SimDisk> Cluster<D> {
                             .to_string(),
                         });
                     }
+                    self.clients
+                        .read_ready(read, self.now, machine.replica.machine().as_ref());
                 }
                 _ => {}
             }
@@ -347,15 +427,26 @@ impl<D: SimDisk> Cluster<D> {
         Ok(snapshot)
     }
 
-    /// One tick of simulated time: every running node ticks, then every
+    /// One tick of simulated time: paused nodes due to resume resume, client
+    /// operations are sent (or resent) to the leader, every running node
+    /// ticks (under [`FaultPlan::clock_skew`], at its own rate), then every
     /// message due is delivered (each delivery is a checked step).
     pub fn tick(&mut self) -> SimResult {
         if let Some(failure) = self.failed.take() {
             return Err(failure);
         }
         self.now += 1;
+        self.resume_due()?;
+        self.drive_clients()?;
+        let skewed = self.faults.clock_skew;
         for id in self.ids() {
-            self.step(id, Event::Tick)?.ok();
+            let ticks = self
+                .machines
+                .get_mut(&id)
+                .map_or(0, |machine| machine.clock.ticks(skewed));
+            for _ in 0..ticks {
+                self.step(id, Event::Tick)?.ok();
+            }
         }
         while let Some(item) = self.network.next_due(self.now) {
             self.step(item.to, Event::Message(item.message))?.ok();
@@ -407,6 +498,11 @@ impl<D: SimDisk> Cluster<D> {
                     node.log().last_term()
                 ),
                 None => format!("\n    node {id}: down"),
+            };
+            let line = if machine.pause.is_some() {
+                line + " (paused)"
+            } else {
+                line
             };
             text.push_str(&line);
         }
