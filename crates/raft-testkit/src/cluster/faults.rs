@@ -131,8 +131,18 @@ impl<D: SimDisk> Cluster<D> {
                     self.failed.get_or_insert(failure);
                 }
             }
-            machine.node = Some(RaftNode::with_log(machine.config.clone(), disk));
+            let node = RaftNode::with_log(machine.config.clone(), disk);
+            // The checker learns the restarted node's state now: its first
+            // step may install a snapshot (under clock skew it may not tick
+            // first), and must be checked against the state before it.
             self.checker.node_restarted(id);
+            if let Err(violation) = self.checker.observe(&node, &[]) {
+                let failure = self.fail(violation);
+                self.failed.get_or_insert(failure);
+            }
+            if let Some(machine) = self.machines.get_mut(&id) {
+                machine.node = Some(node);
+            }
         }
     }
 

@@ -167,9 +167,14 @@ impl<D: SimDisk> Cluster<D> {
         // or off leaves every other random choice of the run unchanged.
         let mut clocks = SimRng::new(seed ^ 0xC10C_5EED_0000_0001);
         let mut timeout = 1;
+        let mut checker = SafetyChecker::new();
         for machine in machines.values_mut() {
             machine.clock = Clock::skewed(&mut clocks);
             timeout = timeout.max(u64::from(machine.config.election_timeout().1));
+            if let Some(node) = &machine.node {
+                // A fresh node breaks nothing; the checker learns its state.
+                checker.observe(node, &[]).ok();
+            }
         }
         Self {
             seed,
@@ -178,7 +183,7 @@ impl<D: SimDisk> Cluster<D> {
             faults,
             machines,
             network: Network::new(),
-            checker: SafetyChecker::new(),
+            checker,
             out: Vec::new(),
             reads: BTreeMap::new(),
             next_read_id: 1,
