@@ -124,6 +124,8 @@ pub struct Cluster<D: SimDisk = SimLog> {
     next_read_id: u64,
     /// Print every step to stderr (for replaying a failing seed).
     trace: bool,
+    /// Inside [`tick`](Self::tick) (for the history's times).
+    ticking: bool,
     /// Machines crashed so far (between steps or inside one).
     crashes: u64,
     /// A failure found outside a step (a disk that could not be created or
@@ -188,6 +190,7 @@ impl<D: SimDisk> Cluster<D> {
             reads: BTreeMap::new(),
             next_read_id: 1,
             trace: false,
+            ticking: false,
             crashes: 0,
             failed,
             factory,
@@ -387,7 +390,8 @@ impl<D: SimDisk> Cluster<D> {
                             Ok(())
                         }
                         Applied::Op { op, response } => {
-                            self.clients.applied(op, response, id, self.now)
+                            let time = if self.ticking { self.now } else { self.now + 1 };
+                            self.clients.applied(op, response, id, time)
                         }
                     };
                     outcome.map_err(|reason| SimFailure {
@@ -423,8 +427,9 @@ impl<D: SimDisk> Cluster<D> {
                             .to_string(),
                         });
                     }
+                    let time = if self.ticking { self.now } else { self.now + 1 };
                     self.clients
-                        .read_ready(read, self.now, machine.replica.machine().as_ref());
+                        .read_ready(read, time, machine.replica.machine().as_ref());
                 }
                 _ => {}
             }
@@ -441,6 +446,14 @@ impl<D: SimDisk> Cluster<D> {
             return Err(failure);
         }
         self.now += 1;
+        self.ticking = true;
+        let result = self.tick_steps();
+        self.ticking = false;
+        result
+    }
+
+    /// The steps of one tick.
+    fn tick_steps(&mut self) -> SimResult {
         self.resume_due()?;
         self.drive_clients()?;
         let skewed = self.faults.clock_skew;
@@ -457,6 +470,15 @@ impl<D: SimDisk> Cluster<D> {
             self.step(item.to, Event::Message(item.message))?.ok();
         }
         Ok(())
+    }
+
+    /// The time a client event happening now is recorded at in the history:
+    /// during tick `t`, `t`; between ticks `t` and `t + 1`, `t + 1`. (A
+    /// monotone map of the true order, so it never orders two operations
+    /// that overlapped, and it orders an operation completed during tick `t`
+    /// before one invoked after that tick.)
+    pub(crate) fn client_time(&self) -> u64 {
+        if self.ticking { self.now } else { self.now + 1 }
     }
 
     /// Runs `ticks` ticks.

@@ -33,7 +33,7 @@ impl<D: SimDisk> Cluster<D> {
     /// assert_eq!(kv::decode_output(cluster.response(put).unwrap()), Some(KvOutput::Done));
     /// ```
     pub fn client_write(&mut self, client: u64, command: Vec<u8>) -> OpId {
-        self.clients.write(client, command, self.now)
+        self.clients.write(client, command, self.client_time())
     }
 
     /// Client `client` reads with `query` now. From the next tick on, the
@@ -43,7 +43,7 @@ impl<D: SimDisk> Cluster<D> {
     /// completes. The cluster also checks that the read index reflects
     /// every write applied before the read was sent.
     pub fn client_read(&mut self, client: u64, query: Vec<u8>) -> OpId {
-        self.clients.read(client, query, self.now)
+        self.clients.read(client, query, self.client_time())
     }
 
     /// Whether operation `op` completed.
@@ -66,7 +66,11 @@ impl<D: SimDisk> Cluster<D> {
     }
 
     /// Every client operation so far, with its invocation and completion
-    /// ticks (an operation not completed is pending).
+    /// ticks (an operation not completed is pending). An operation invoked
+    /// between ticks `t` and `t + 1` is recorded as invoked at `t + 1`, the
+    /// tick it is first sent in; one completed during tick `t`, at `t`. So
+    /// an operation invoked after another completed is ordered after it,
+    /// and operations that overlapped are never ordered.
     pub fn history(&self) -> &History<Vec<u8>, Vec<u8>> {
         self.clients.history()
     }
