@@ -89,4 +89,18 @@ impl<D: SimDisk> Cluster<D> {
         self.reads.insert(id, floor);
         Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
     }
+
+    /// Whether the read `id` (from [`read`](Self::read)) was answered by
+    /// an `Action::ReadReady`.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 6);
+    /// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+    /// let read = cluster.read().unwrap().unwrap();
+    /// cluster.run_until(100, |c| c.read_answered(read)).unwrap();
+    /// ```
+    pub fn read_answered(&self, id: u64) -> bool {
+        id < self.next_read_id && !self.reads.contains_key(&id)
+    }
 }

@@ -1,5 +1,5 @@
 //! A byte-level key-value store to test with: [`KvMachine`], a
-//! [`StateMachine`](crate::StateMachine) serving [`KvInput`] requests; the
+//! [`StateMachine`](crate::StateMachine) serving [`KvInput`](crate::KvInput) requests; the
 //! byte encoding its clients speak ([`encode_input`], [`decode_output`]...);
 //! and [`KvBytesModel`], the [`KvModel`](crate::KvModel) over those bytes,
 //! to check a cluster's client history.
