@@ -361,3 +361,12 @@ fn a_read_whose_probe_round_is_lost_is_still_answered() {
         "read {read} never answered by a leader in contact"
     );
 }
+
+/// Regression (found by `raft-sim` once pauses existed): a candidate paused
+/// with its vote grants in flight wins its old term on resume, after later
+/// terms committed entries it lacks. That is legal Raft (leader completeness
+/// only binds leaders of later terms), and the checker accepts it.
+#[test]
+fn a_candidate_paused_with_votes_in_flight_may_win_an_old_term() {
+    run_seed(0x279, &FuzzOptions::default()).unwrap_or_else(|f| panic!("{f}"));
+}

@@ -298,7 +298,11 @@ impl<D: SimDisk> Cluster<D> {
 
     /// Steps node `id` with `event`, checks every property, routes its
     /// messages and records its applies. A non-fatal protocol error (say,
-    /// `NotLeader`) is returned as `Ok(Err(..))`.
+    /// `NotLeader`) is returned as `Ok(Err(..))`. A node that is down
+    /// ignores the event; a paused one keeps a message for its resume and
+    /// ignores anything else. A storage failure of a disk whose crash or
+    /// sync failure was armed stops the node (returned as `Ok(Err(..))`);
+    /// any other fails the run.
     pub fn step(&mut self, id: NodeId, event: Event) -> SimResult<Result<(), Error>> {
         if let Some(failure) = self.failed.take() {
             return Err(failure);
