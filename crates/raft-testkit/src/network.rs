@@ -15,7 +15,7 @@ use crate::rng::SimRng;
 /// The network faults and clock skew act on every [`Cluster`](crate::Cluster)
 /// built with the plan; partitions, crashes, pauses and sync failures are
 /// injected by [`Cluster::run_with_faults`](crate::Cluster::run_with_faults)
-/// and [`run_seed`](crate::run_seed) (or by hand). Add new switches with
+/// and [`run_seed`](crate::run_seed) (or by hand). Vary a plan with
 /// struct update syntax, e.g. `FaultPlan { pauses: false, ..FaultPlan::all() }`.
 ///
 /// ```
