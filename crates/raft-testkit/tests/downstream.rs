@@ -4,13 +4,9 @@
 //! at once, client deposits and reads, linearizability and the final state
 //! of every node checked, in under 30 lines.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::panic,
-    reason = "tests assert by unwrapping"
-)]
+#![allow(clippy::unwrap_used, reason = "tests assert by unwrapping")]
 
-use raft_testkit::{Cluster, FaultPlan, Model, StateMachine};
+use raft_testkit::{Cluster, FaultPlan, Model, SimFailure, StateMachine};
 
 /// A ledger of one account: a command deposits its byte (`[n]`) and answers
 /// the new balance; a query (any bytes) reads the balance.
@@ -55,7 +51,7 @@ impl Model for LedgerModel {
 }
 
 #[test]
-fn a_ledger_stays_linearizable_and_consistent_under_every_fault() {
+fn a_ledger_stays_linearizable_and_consistent_under_every_fault() -> Result<(), SimFailure> {
     for seed in 0..8 {
         let mut cluster = Cluster::builder()
             .nodes(5)
@@ -68,26 +64,18 @@ fn a_ledger_stays_linearizable_and_consistent_under_every_fault() {
         for round in 0..40u8 {
             ops.push(cluster.client_write(u64::from(round % 4), vec![round % 7 + 1]));
             ops.push(cluster.client_read(9, Vec::new()));
-            cluster
-                .run_with_faults(25)
-                .unwrap_or_else(|f| panic!("{f}"));
+            cluster.run_with_faults(25)?;
         }
-        cluster
-            .heal_and_check_liveness()
-            .unwrap_or_else(|f| panic!("{f}"));
-        cluster
-            .run_until_complete(&ops, 2_000)
-            .unwrap_or_else(|f| panic!("{f}"));
-        assert!(cluster.check_linearizable(LedgerModel).unwrap().is_ok());
-
+        cluster.heal_and_check_liveness()?;
+        cluster.run_until_complete(&ops, 2_000)?;
+        assert!(cluster.check_linearizable(LedgerModel)?.is_ok());
         // Every deposit was applied exactly once, on every node.
+        cluster.heal_and_settle(1_000)?;
         let total: u64 = (0..40u8).map(|round| u64::from(round % 7 + 1)).sum();
-        cluster
-            .heal_and_settle(1_000)
-            .unwrap_or_else(|f| panic!("{f}"));
         for id in cluster.ids() {
             let balance = cluster.state_machine(id).unwrap().query(b"");
             assert_eq!(balance, total.to_le_bytes(), "node {id}, seed {seed}");
         }
     }
+    Ok(())
 }
