@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use raft_core::{NodeId, RaftConfig, RaftNode, Result};
 
-use crate::cluster::{Cluster, Machine};
+use crate::cluster::{Cluster, Machine, Replica};
 use crate::disk::SimDisk;
 use crate::failure::{SimFailure, SimResult};
 use crate::network::FaultPlan;
 use crate::sim_log::SimLog;
+use crate::state_machine::{MachineFactory, StateMachine};
 
 /// Builds a [`Cluster`] over disks of type `D` (default [`SimLog`]).
 ///
@@ -27,12 +28,14 @@ pub struct ClusterBuilder<D: SimDisk = SimLog> {
     snapshot_every: usize,
     tune: fn(RaftConfig) -> RaftConfig,
     disk: fn(NodeId, u64) -> Result<D>,
+    machine: MachineFactory,
 }
 
 impl<D: SimDisk> Clone for ClusterBuilder<D> {
     fn clone(&self) -> Self {
         Self {
             faults: self.faults.clone(),
+            machine: self.machine.clone(),
             ..*self
         }
     }
@@ -47,6 +50,7 @@ impl<D: SimDisk> Default for ClusterBuilder<D> {
             snapshot_every: 0,
             tune: |config| config,
             disk: D::create,
+            machine: MachineFactory::default(),
         }
     }
 }
@@ -126,6 +130,32 @@ impl<D: SimDisk> ClusterBuilder<D> {
         self
     }
 
+    /// Each node's replicated state machine, made by `make` at start and
+    /// at every restart (default: a machine that keeps nothing). The
+    /// cluster feeds it every committed command, client writes once each,
+    /// and serves client reads from it; see [`StateMachine`].
+    ///
+    /// ```
+    /// use raft_testkit::{Cluster, KvInput, KvMachine, StateMachine, kv};
+    /// let mut cluster = Cluster::builder().seed(5).state_machine(KvMachine::default).build();
+    /// let put = cluster.client_write(1, kv::encode_input(&KvInput::Put(b"a".to_vec(), b"1".to_vec())));
+    /// cluster.run_until_complete(&[put], 1_000).unwrap();
+    /// cluster.run_for(10).unwrap();
+    /// let get = kv::encode_input(&KvInput::Get(b"a".to_vec()));
+    /// for id in cluster.ids() {
+    ///     let answer = cluster.state_machine(id).unwrap().query(&get);
+    ///     assert_eq!(kv::decode_output(&answer), Some(raft_testkit::KvOutput::Value(Some(b"1".to_vec()))));
+    /// }
+    /// ```
+    pub fn state_machine<M, F>(mut self, make: F) -> Self
+    where
+        M: StateMachine + Send + 'static,
+        F: Fn() -> M + Send + Sync + 'static,
+    {
+        self.machine = MachineFactory::new(make);
+        self
+    }
+
     /// The cluster, every node a follower at term 0 on a fresh disk.
     ///
     /// # Errors
@@ -162,9 +192,10 @@ impl<D: SimDisk> ClusterBuilder<D> {
                     None
                 }
             };
-            machines.insert(id, Machine::new(config, node));
+            let replica = Replica::new(self.machine.make());
+            machines.insert(id, Machine::new(config, node, replica));
         }
-        Cluster::from_parts(self.seed, self.faults, machines, failure)
+        Cluster::from_parts(self.seed, self.faults, machines, failure, self.machine)
     }
 }
 

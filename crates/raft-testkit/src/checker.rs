@@ -65,6 +65,10 @@ pub struct SafetyChecker {
     entries: HashMap<(Index, Term), (Term, EntryKind, Vec<u8>)>,
     /// State Machine Safety: the one command applied at each index.
     applied: BTreeMap<Index, (Term, Vec<u8>)>,
+    /// Each time a leader first pushed the cluster's commit index to a new
+    /// high: that index, and the leader's term. The term an entry was first
+    /// committed in is the term of the first of these at or above it.
+    commit_terms: BTreeMap<Index, Term>,
     nodes: BTreeMap<NodeId, NodeView>,
 }
 
@@ -109,6 +113,13 @@ impl SafetyChecker {
         self.check_log_matching(node, view)?;
         self.check_applies(id, actions, view)?;
         if node.is_leader() {
+            let highest = self
+                .commit_terms
+                .last_key_value()
+                .map_or(0, |(&index, _)| index);
+            if node.commit_index() > highest {
+                self.commit_terms.insert(node.commit_index(), node.term());
+            }
             let became_leader = view.role != Some(Role::Leader) || view.term != node.term();
             if became_leader {
                 self.check_election_safety(id, node.term())?;
@@ -147,11 +158,18 @@ impl SafetyChecker {
         }
     }
 
-    /// A new leader holds every entry applied anywhere (committed entries
-    /// are never lost), except those its snapshot covers.
+    /// A new leader holds every entry applied anywhere that was committed
+    /// in an earlier term than its own (committed entries are never lost),
+    /// except those its snapshot covers. (A leader of an older term may be
+    /// elected late, say by votes delayed while it was paused; the entries
+    /// committed in later terms are not its concern.)
     fn check_leader_completeness<D: SimDisk>(&self, node: &RaftNode<D>) -> Result<(), Violation> {
         let log = node.log();
         for (&index, &(term, _)) in self.applied.range(log.snapshot_index() + 1..) {
+            let committed_in = self.commit_terms.range(index..).next().map(|(_, &t)| t);
+            if committed_in.is_some_and(|committed_in| committed_in >= node.term()) {
+                continue;
+            }
             if log.term_at(index) != Some(term) {
                 return violation(
                     "leader completeness",

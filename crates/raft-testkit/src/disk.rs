@@ -66,6 +66,38 @@ pub trait SimDisk: RaftLog + Sized {
     /// [`set_crash_at_sync`](SimDisk::set_crash_at_sync)).
     fn crash_at_sync(&self) -> bool;
 
+    /// Arms (or heals) a failing disk: while armed, every `sync` fails
+    /// with `Error::Storage` and makes nothing durable. Unlike
+    /// [`set_crash_at_sync`](SimDisk::set_crash_at_sync) the machine lives
+    /// on: its node must surface the error and refuse every later step, and
+    /// the cluster then stops it and later restarts it from what was synced
+    /// ([`crash`](SimDisk::crash) heals the disk). Takes `&self` for the same
+    /// reason. The default does nothing: a disk that cannot fail its sync.
+    ///
+    /// ```
+    /// use raft_core::{LogEntry, RaftLog};
+    /// use raft_testkit::{SimDisk, SimLog};
+    ///
+    /// let mut disk = SimLog::create(1, 0)?;
+    /// disk.append(&[LogEntry::new(1, 1, b"a".to_vec())])?;
+    /// disk.set_sync_failure(true);
+    /// assert!(disk.sync_failure());
+    /// assert!(disk.sync().is_err());
+    /// let recovered = SimDisk::crash(disk)?;
+    /// assert_eq!(recovered.last_index(), 0, "nothing was synced");
+    /// assert!(!recovered.sync_failure(), "a restarted machine has a working disk");
+    /// # Ok::<(), raft_core::Error>(())
+    /// ```
+    fn set_sync_failure(&self, armed: bool) {
+        let _ = armed;
+    }
+
+    /// Whether the disk's `sync` is failing (see
+    /// [`set_sync_failure`](SimDisk::set_sync_failure)).
+    fn sync_failure(&self) -> bool {
+        false
+    }
+
     /// Crashes the machine and recovers its disk as a restarted process
     /// would find it: the synced writes survive (and possibly a prefix of
     /// the unsynced ones); the append and truncation records start empty.
@@ -96,12 +128,20 @@ impl SimDisk for SimLog {
         self.crash_switch().get()
     }
 
+    fn set_sync_failure(&self, armed: bool) {
+        self.sync_failure_switch().set(armed);
+    }
+
+    fn sync_failure(&self) -> bool {
+        self.sync_failure_switch().get()
+    }
+
     fn crash(self) -> Result<Self> {
         Ok(SimLog::crash(&self))
     }
 }
 
-/// The armed-crash flag of a disk: settable through `&self`, copied (not
+/// The armed-crash (or failing-sync) flag of a disk: settable through `&self`, copied (not
 /// shared) by `Clone`.
 #[derive(Debug, Default)]
 pub(crate) struct CrashSwitch(AtomicBool);

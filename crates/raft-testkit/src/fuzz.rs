@@ -1,12 +1,21 @@
 //! Randomised whole-cluster runs: one seed picks the cluster size, the
 //! workload and every fault; the checkers watch every step; at the end the
-//! faults heal and the cluster must converge (liveness).
+//! faults heal, the cluster must converge within the liveness bound, and
+//! the clients' history must be linearizable.
 
 use crate::builder::ClusterBuilder;
-use crate::cluster::Cluster;
 use crate::disk::SimDisk;
 use crate::failure::SimResult;
+use crate::kv::{KvBytesModel, KvMachine};
+use crate::linearizability::{Budget, LinearizabilityChecker};
 use crate::network::FaultPlan;
+use crate::workload::Workload;
+
+/// Clients of the key-value workload.
+const CLIENTS: u64 = 3;
+/// The linearizability checker's budget per key: beyond it the verdict is
+/// `Unknown` (reported, not a failure).
+const CHECK_STEPS: u64 = 200_000;
 
 /// How a randomised run is shaped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,12 +55,33 @@ pub struct FuzzReport {
     pub delivered: u64,
     /// The final term.
     pub term: u64,
-    /// Machine crashes (each followed by a recovery from its disk).
+    /// Machine crashes (each followed by a recovery from its disk),
+    /// including nodes stopped by a failing sync.
     pub crashes: u64,
+    /// Client operations issued against the [`KvMachine`].
+    pub client_ops: u64,
+    /// Of those, the ones that completed.
+    pub client_ops_completed: u64,
+    /// Whether the client history was proven linearizable (`false`: the
+    /// checker's budget ran out; a violation fails the run).
+    pub linearizable: bool,
+    /// Retried client writes a replica skipped as already applied.
+    pub duplicates_suppressed: u64,
+    /// Nodes stopped because their disk failed a sync.
+    pub sync_failures: u64,
+    /// Ticks from healing until liveness held (see
+    /// [`Cluster::liveness_bound`](crate::Cluster::liveness_bound)).
+    pub liveness_ticks: u64,
 }
 
-/// Runs one randomised scenario for `seed`, checking safety after every
-/// step and liveness after healing.
+/// Runs one randomised scenario for `seed`: a 3- or 5-node cluster of
+/// [`KvMachine`]s under `options.faults` (with [`FaultPlan::all`]: loss,
+/// duplication, delay and reordering, partitions, crashes, clock skew,
+/// pauses and failing syncs), with raw proposals and reads plus three
+/// key-value clients. Checks safety after every step; after healing,
+/// liveness within [`Cluster::liveness_bound`](crate::Cluster::liveness_bound);
+/// then that the cluster still commits, and that the client history is
+/// linearizable against [`KvBytesModel`].
 ///
 /// ```
 /// use raft_testkit::{run_seed, FuzzOptions};
@@ -93,11 +123,11 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         .seed(seed)
         .faults(options.faults.clone())
         .snapshot_every(options.snapshot_every)
+        .state_machine(KvMachine::default)
         .try_build()?;
     cluster.set_trace(std::env::var_os("RAFT_SIM_TRACE").is_some());
-    let ids = cluster.ids();
+    let mut workload = Workload::new(CLIENTS);
     let mut proposals = 0u64;
-    let mut crashed_at: Vec<(u64, u64)> = Vec::new();
     for tick in 0..options.ticks {
         cluster.tick()?;
         if cluster.rng().chance(300) {
@@ -109,16 +139,17 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         if cluster.rng().chance(50) {
             cluster.read()?;
         }
-        if options.faults.partitions && cluster.rng().chance(15) {
-            disturb_network(&mut cluster, &ids);
-        }
-        if options.faults.crashes {
-            crash_and_restart(&mut cluster, &ids, tick, &mut crashed_at);
-        }
+        workload.step(&mut cluster);
+        cluster.inject_faults()?;
     }
+    let liveness_ticks = cluster.heal_and_check_liveness()?;
     cluster.heal_and_settle(options.settle_ticks)?;
     // After healing, the cluster must still accept and commit work.
     cluster.propose_and_wait(format!("{seed:x}-final").into_bytes(), options.settle_ticks)?;
+    let checker =
+        LinearizabilityChecker::new(KvBytesModel::new()).with_budget(Budget::steps(CHECK_STEPS));
+    let verdict = cluster.check_linearizable_with(checker)?;
+    let history = cluster.history();
     Ok(FuzzReport {
         nodes,
         proposals: proposals + 1,
@@ -126,67 +157,11 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         delivered: cluster.network().delivered(),
         term: cluster.term(),
         crashes: cluster.crashes(),
+        client_ops: history.len() as u64,
+        client_ops_completed: history.iter().filter(|(_, op)| !op.is_pending()).count() as u64,
+        linearizable: verdict.is_ok(),
+        duplicates_suppressed: cluster.duplicates_suppressed(),
+        sync_failures: cluster.sync_failures(),
+        liveness_ticks,
     })
-}
-
-/// Cuts a random partition (symmetric split, isolated node, or a one-way
-/// cut), or heals.
-fn disturb_network<D: SimDisk>(cluster: &mut Cluster<D>, ids: &[u64]) {
-    match cluster.rng().below(4) {
-        0 => cluster.heal(),
-        1 => {
-            let victim = ids[cluster.rng().pick(ids.len())];
-            cluster.isolate(victim);
-        }
-        2 => {
-            let (mut left, mut right) = (Vec::new(), Vec::new());
-            for &id in ids {
-                if cluster.rng().chance(500) {
-                    left.push(id);
-                } else {
-                    right.push(id);
-                }
-            }
-            cluster.partition(&[left, right]);
-        }
-        _ => {
-            // An asymmetric fault: one direction of one link fails.
-            let from = ids[cluster.rng().pick(ids.len())];
-            let to = ids[cluster.rng().pick(ids.len())];
-            cluster.heal();
-            cluster.cut_link(from, to);
-        }
-    }
-}
-
-/// Crashes a random node now and then (keeping a majority up), and
-/// restarts each crashed node some ticks later.
-fn crash_and_restart<D: SimDisk>(
-    cluster: &mut Cluster<D>,
-    ids: &[u64],
-    tick: u64,
-    crashed_at: &mut Vec<(u64, u64)>,
-) {
-    crashed_at.retain(|&(id, at)| {
-        if tick >= at + 40 {
-            cluster.restart(id);
-            false
-        } else {
-            true
-        }
-    });
-    let majority_up = crashed_at.len() + 1 < ids.len().div_ceil(2);
-    if majority_up && cluster.rng().chance(5) {
-        let victim = ids[cluster.rng().pick(ids.len())];
-        if cluster.is_up(victim) {
-            // Half the crashes strike between steps, half inside the
-            // victim's next writing step, between its writes and its sync.
-            if cluster.rng().chance(500) {
-                cluster.crash(victim);
-            } else {
-                cluster.crash_at_next_sync(victim);
-            }
-            crashed_at.push((victim, tick));
-        }
-    }
 }

@@ -9,8 +9,14 @@ use raft_core::{Message, NodeId};
 
 use crate::rng::SimRng;
 
-/// Which network faults a run injects, and how often. Probabilities are per
-/// mille (per thousand messages).
+/// Which faults a run injects, and how often. Probabilities are per mille
+/// (per thousand messages).
+///
+/// The network faults and clock skew act on every [`Cluster`](crate::Cluster)
+/// built with the plan; partitions, crashes, pauses and sync failures are
+/// injected by [`Cluster::run_with_faults`](crate::Cluster::run_with_faults)
+/// and [`run_seed`](crate::run_seed) (or by hand). Vary a plan with
+/// struct update syntax, e.g. `FaultPlan { pauses: false, ..FaultPlan::all() }`.
 ///
 /// ```
 /// use raft_testkit::FaultPlan;
@@ -18,6 +24,7 @@ use crate::rng::SimRng;
 /// assert_eq!(calm.drop_per_mille, 0);
 /// let storm = FaultPlan::all();
 /// assert!(storm.drop_per_mille > 0 && storm.partitions && storm.crashes);
+/// assert!(storm.clock_skew && storm.pauses && storm.sync_failures);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultPlan {
@@ -33,6 +40,19 @@ pub struct FaultPlan {
     /// Whether the workload crashes and restarts nodes (losing exactly the
     /// writes not yet synced).
     pub crashes: bool,
+    /// Whether each node's clock runs at its own rate: every tick of the
+    /// cluster, a node ticks `rate / 1000` times on average, with a rate
+    /// per node drawn from the seed in `500..=2000` per mille (so some
+    /// nodes skip ticks and some take two).
+    pub clock_skew: bool,
+    /// Whether the workload pauses nodes: a paused node takes no step for
+    /// some ticks (messages to it wait), then resumes with all its state,
+    /// like a process stopped by a long GC pause or `SIGSTOP`.
+    pub pauses: bool,
+    /// Whether the workload makes disks fail their `sync`: the node must
+    /// surface `Error::Storage` and stop; the cluster treats it as crashed
+    /// and later restarts it from what was synced.
+    pub sync_failures: bool,
 }
 
 impl FaultPlan {
@@ -44,6 +64,9 @@ impl FaultPlan {
             max_delay_ticks: 0,
             partitions: false,
             crashes: false,
+            clock_skew: false,
+            pauses: false,
+            sync_failures: false,
         }
     }
 
@@ -55,6 +78,9 @@ impl FaultPlan {
             max_delay_ticks: 3,
             partitions: true,
             crashes: true,
+            clock_skew: true,
+            pauses: true,
+            sync_failures: true,
         }
     }
 }

@@ -45,7 +45,7 @@ pub struct SimLog {
     pending: Vec<PendingWrite>,
     appended: Vec<AppendRecord>,
     entries_truncated: u64,
-    fail_sync: bool,
+    fail_sync: CrashSwitch,
     crash_at_sync: CrashSwitch,
 }
 
@@ -64,9 +64,10 @@ impl SimLog {
         }
     }
 
-    /// Makes every later `sync` fail (a dying disk), or heals it.
+    /// Makes every later `sync` fail (a dying disk), or heals it; the
+    /// same switch as [`SimDisk::set_sync_failure`](crate::SimDisk::set_sync_failure).
     pub fn set_fail_sync(&mut self, fail: bool) {
-        self.fail_sync = fail;
+        self.fail_sync.set(fail);
     }
 
     /// Every append so far, in order (for the Log Matching checker).
@@ -81,6 +82,10 @@ impl SimLog {
 
     pub(crate) fn crash_switch(&self) -> &CrashSwitch {
         &self.crash_at_sync
+    }
+
+    pub(crate) fn sync_failure_switch(&self) -> &CrashSwitch {
+        &self.fail_sync
     }
 
     /// Writes not yet made durable.
@@ -143,7 +148,7 @@ impl RaftLog for SimLog {
     }
 
     fn sync(&mut self) -> Result<()> {
-        if self.fail_sync {
+        if self.fail_sync.get() {
             return Err(Error::storage("sync", "simulated disk failure"));
         }
         if self.crash_at_sync.get() {

@@ -76,6 +76,7 @@ pub struct WalDisk {
     crashes: u64,
     torn_crashes: u64,
     crash_at_sync: CrashSwitch,
+    sync_failure: CrashSwitch,
 }
 
 impl WalDisk {
@@ -243,6 +244,7 @@ impl SimDisk for WalDisk {
             crashes: 0,
             torn_crashes: 0,
             crash_at_sync: CrashSwitch::default(),
+            sync_failure: CrashSwitch::default(),
         };
         disk.durable("create disk")?;
         Ok(disk)
@@ -262,6 +264,14 @@ impl SimDisk for WalDisk {
 
     fn crash_at_sync(&self) -> bool {
         self.crash_at_sync.get()
+    }
+
+    fn set_sync_failure(&self, armed: bool) {
+        self.sync_failure.set(armed);
+    }
+
+    fn sync_failure(&self) -> bool {
+        self.sync_failure.get()
     }
 
     fn crash(mut self) -> Result<Self> {
@@ -303,6 +313,7 @@ impl SimDisk for WalDisk {
             crashes: crashes + 1,
             torn_crashes: torn_crashes + u64::from(torn),
             crash_at_sync: CrashSwitch::default(),
+            sync_failure: CrashSwitch::default(),
         };
         disk.durable(CONTEXT)?;
         Ok(disk)
@@ -369,6 +380,9 @@ impl RaftLog for WalDisk {
         if self.crash_at_sync.get() {
             return Err(Error::storage("sync", "simulated crash before the fsync"));
         }
+        if self.sync_failure.get() {
+            return Err(Error::storage("sync", "simulated fsync failure"));
+        }
         self.log.sync()?;
         self.durable("sync")
     }
@@ -382,6 +396,10 @@ impl RaftLog for WalDisk {
     }
 
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
+        if self.sync_failure.get() {
+            // Installing a snapshot fsyncs its files: a failing disk fails it.
+            return Err(Error::storage("apply snapshot", "simulated fsync failure"));
+        }
         let before = self.log.snapshot_index();
         self.log.apply_snapshot(snapshot)?;
         if self.log.snapshot_index() == before {

@@ -87,6 +87,9 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let mut delivered = 0u64;
     let mut crashes = 0u64;
+    let mut ops = 0u64;
+    let mut undecided = 0u64;
+    let mut slowest_heal = 0u64;
     let mut ran = 0u64;
     for seed in from..from.saturating_add(count) {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -96,6 +99,9 @@ fn main() -> ExitCode {
             Ok(report) => {
                 delivered += report.delivered;
                 crashes += report.crashes;
+                ops += report.client_ops;
+                undecided += u64::from(!report.linearizable);
+                slowest_heal = slowest_heal.max(report.liveness_ticks);
             }
             Err(failure) => {
                 eprintln!("{failure}");
@@ -115,6 +121,11 @@ fn main() -> ExitCode {
         "{ran} seeds from {from} ok ({label}) in {secs:.1}s: {delivered} messages delivered \
          ({:.0}/s), {crashes} crashes and recoveries, every fault on, no violation",
         delivered as f64 / secs.max(1e-9)
+    );
+    println!(
+        "  {ops} client operations, linearizable in {} seeds ({undecided} undecided within \
+         the budget); liveness after healing took at most {slowest_heal} ticks",
+        ran - undecided
     );
     ExitCode::SUCCESS
 }

@@ -9,9 +9,11 @@ use crate::failure::SimResult;
 
 impl<D: SimDisk> Cluster<D> {
     /// Proposes `command` to the current leader. Returns the leader that
-    /// accepted it, or `None` if there is no leader right now.
+    /// accepted it, or `None` if there is no leader right now (or it is
+    /// paused). The command reaches the state machines as it is: it is no
+    /// client operation, so nothing deduplicates it.
     pub fn propose(&mut self, command: Vec<u8>) -> SimResult<Option<NodeId>> {
-        let Some(leader) = self.leader() else {
+        let Some(leader) = self.leader().filter(|&id| !self.is_paused(id)) else {
             return Ok(None);
         };
         Ok(self
@@ -59,7 +61,11 @@ impl<D: SimDisk> Cluster<D> {
     fn index_applied_everywhere(&self, command: &[u8]) -> Option<Index> {
         let mut found = None;
         for machine in self.machines.values().filter(|m| m.node.is_some()) {
-            let (index, _) = machine.applied.iter().find(|(_, c)| c == command)?;
+            let (index, _) = machine
+                .replica
+                .applied()
+                .iter()
+                .find(|(_, c)| c == command)?;
             found = Some(*index);
         }
         found
@@ -67,9 +73,10 @@ impl<D: SimDisk> Cluster<D> {
 
     /// Issues a linearizable read at the current leader; the cluster checks
     /// that its `ReadReady` index reflects every write applied before now.
-    /// Returns the read id, or `None` without a leader.
+    /// Returns the read id, or `None` without a leader (or with a paused
+    /// one).
     pub fn read(&mut self) -> SimResult<Option<u64>> {
-        let Some(leader) = self.leader() else {
+        let Some(leader) = self.leader().filter(|&id| !self.is_paused(id)) else {
             return Ok(None);
         };
         let id = self.next_read_id;
@@ -81,5 +88,19 @@ impl<D: SimDisk> Cluster<D> {
             .map_or(0, |(&index, _)| index);
         self.reads.insert(id, floor);
         Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
+    }
+
+    /// Whether the read `id` (from [`read`](Self::read)) was answered by
+    /// an `Action::ReadReady`.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 6);
+    /// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+    /// let read = cluster.read().unwrap().unwrap();
+    /// cluster.run_until(100, |c| c.read_answered(read)).unwrap();
+    /// ```
+    pub fn read_answered(&self, id: u64) -> bool {
+        id < self.next_read_id && !self.reads.contains_key(&id)
     }
 }

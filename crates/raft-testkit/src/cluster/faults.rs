@@ -1,14 +1,17 @@
 //! Fault controls of a simulated cluster: partitions, crashes (between
-//! steps or inside one, before its sync), restarts, and healing.
+//! steps or inside one, before its sync), failing syncs, restarts, and
+//! healing.
 
-use raft_core::{NodeId, RaftNode};
+use raft_core::{Error, Event, NodeId, RaftNode};
 
-use super::{Cluster, restore};
+use super::{Cluster, Replica, restore};
+use crate::checker::Violation;
 use crate::disk::SimDisk;
 use crate::failure::{SimFailure, SimResult};
 use crate::network::FaultPlan;
 
 impl<D: SimDisk> Cluster<D> {
+    /// Splits the nodes into `groups` (each node reaches its own group and
     /// nobody in another group).
     pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
         self.network.partition(groups);
@@ -56,7 +59,12 @@ impl<D: SimDisk> Cluster<D> {
     /// # Errors
     /// A [`SimFailure`] naming the node if its disk cannot be recovered.
     pub fn try_crash(&mut self, id: NodeId) -> SimResult {
-        let Some(node) = self.machines.get_mut(&id).and_then(|m| m.node.take()) else {
+        let Some(machine) = self.machines.get_mut(&id) else {
+            return Ok(());
+        };
+        // Messages waiting for a paused machine die with it.
+        machine.pause = None;
+        let Some(node) = machine.node.take() else {
             return Ok(());
         };
         let disk = node
@@ -100,17 +108,20 @@ impl<D: SimDisk> Cluster<D> {
     pub fn restart(&mut self, id: NodeId) {
         if let Some(node) = self.node(id) {
             node.log().set_crash_at_sync(false);
+            node.log().set_sync_failure(false);
         }
         if let Some(machine) = self.machines.get_mut(&id)
             && let Some(disk) = machine.disk.take()
         {
             // The state machine restarts from the log's snapshot, if any.
-            let restored = disk
-                .snapshot()
+            machine.replica = Replica::new(self.factory.make());
+            let snapshot = disk.snapshot();
+            let restored = snapshot
+                .as_ref()
                 .map(|snap| restore(&self.checker, id, snap.index, &snap.data));
-            machine.applied = match restored {
-                None => Vec::new(),
-                Some(Ok(applied)) => applied,
+            match restored {
+                None => {}
+                Some(Ok(decoded)) => machine.replica.restore(decoded.applied, decoded.machine),
                 Some(Err(reason)) => {
                     let failure = SimFailure {
                         seed: self.seed,
@@ -118,12 +129,89 @@ impl<D: SimDisk> Cluster<D> {
                         reason,
                     };
                     self.failed.get_or_insert(failure);
-                    Vec::new()
                 }
-            };
-            machine.node = Some(RaftNode::with_log(machine.config.clone(), disk));
+            }
+            let node = RaftNode::with_log(machine.config.clone(), disk);
+            // The checker learns the restarted node's state now: its first
+            // step may install a snapshot (under clock skew it may not tick
+            // first), and must be checked against the state before it.
             self.checker.node_restarted(id);
+            if let Err(violation) = self.checker.observe(&node, &[]) {
+                let failure = self.fail(violation);
+                self.failed.get_or_insert(failure);
+            }
+            if let Some(machine) = self.machines.get_mut(&id) {
+                machine.node = Some(node);
+            }
         }
+    }
+
+    /// Makes node `id`'s disk fail every `sync` from now on (see
+    /// [`SimDisk::set_sync_failure`]): its next writing step fails with
+    /// `Error::Storage`. The cluster then checks that the node refuses to
+    /// go on (its next step must fail too, with no action), and stops it as
+    /// crashed; [`restart`](Self::restart) brings it back from what was
+    /// synced, on a healed disk. Restarting a node whose disk has not failed
+    /// yet disarms the failure.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let mut cluster = Cluster::new(3, 8);
+    /// cluster.run_until(500, |c| c.leader().is_some()).unwrap();
+    /// let leader = cluster.leader().unwrap();
+    /// cluster.fail_sync(leader);
+    /// assert!(cluster.propose(b"never durable".to_vec()).unwrap().is_none());
+    /// assert!(!cluster.is_up(leader));
+    /// assert_eq!(cluster.sync_failures(), 1);
+    /// cluster.restart(leader);
+    /// cluster.run_until(1_000, |c| c.leader().is_some()).unwrap();
+    /// ```
+    pub fn fail_sync(&mut self, id: NodeId) {
+        if let Some(node) = self.node(id) {
+            node.log().set_sync_failure(true);
+        }
+    }
+
+    /// How many nodes were stopped because their disk failed a `sync`.
+    pub fn sync_failures(&self) -> u64 {
+        self.sync_failures
+    }
+
+    /// Stops node `id`, whose disk failed a sync with `error`, after
+    /// checking that the node refuses to step on.
+    pub(super) fn stop_failed_node(&mut self, id: NodeId, error: &Error) -> SimResult {
+        let mut probe = Vec::new();
+        let refused = self
+            .machines
+            .get_mut(&id)
+            .and_then(|machine| machine.node.as_mut())
+            .map(|node| node.step_into(Event::Tick, &mut probe));
+        if let Some(refused) = refused
+            && !(matches!(refused, Err(Error::Storage { .. })) && probe.is_empty())
+        {
+            return Err(self.fail(Violation {
+                property: "stop on storage failure",
+                detail: format!(
+                    "node {id} went on after its sync failed ({error}): its next step gave \
+                     {refused:?} with {} actions",
+                    probe.len()
+                ),
+            }));
+        }
+        self.sync_failures += 1;
+        self.try_crash(id)
+    }
+
+    /// The rate node `id`'s clock runs at under [`FaultPlan::clock_skew`],
+    /// in node ticks per thousand cluster ticks (`None` for an unknown id).
+    ///
+    /// ```
+    /// use raft_testkit::{Cluster, FaultPlan};
+    /// let cluster = Cluster::builder().seed(1).faults(FaultPlan::all()).build();
+    /// assert!(cluster.ids().iter().all(|&id| (500..=2000).contains(&cluster.clock_rate(id).unwrap())));
+    /// ```
+    pub fn clock_rate(&self, id: NodeId) -> Option<u32> {
+        self.machines.get(&id).map(|machine| machine.clock.rate())
     }
 
     /// How many times a machine crashed so far, between steps
@@ -146,15 +234,26 @@ impl<D: SimDisk> Cluster<D> {
         self.node(id).is_some()
     }
 
-    /// Heals the network, restarts crashed nodes, calms the faults, and
-    /// runs until a leader has committed an entry of its term and every node
-    /// applied everything committed (or fails after `max_ticks`).
-    pub fn heal_and_settle(&mut self, max_ticks: u64) -> SimResult {
+    /// Ends every fault: heals the network, resumes paused nodes, restarts
+    /// crashed ones (disarming armed crashes and failing disks), and calms
+    /// the fault plan to [`FaultPlan::none`].
+    pub(super) fn heal_all(&mut self) -> SimResult {
         self.heal();
+        self.nemesis.forget();
         for id in self.ids() {
+            self.resume(id)?;
             self.restart(id);
         }
         self.faults = FaultPlan::none();
+        Ok(())
+    }
+
+    /// Heals the network, resumes paused nodes, restarts crashed nodes,
+    /// calms the faults, and
+    /// runs until a leader has committed an entry of its term and every node
+    /// applied everything committed (or fails after `max_ticks`).
+    pub fn heal_and_settle(&mut self, max_ticks: u64) -> SimResult {
+        self.heal_all()?;
         self.run_until(max_ticks, |c| {
             c.leader().is_some_and(|leader| {
                 c.node(leader).is_some_and(|node| {

@@ -3,7 +3,13 @@
 //! every step.
 
 mod client;
+mod clock;
 mod faults;
+mod liveness;
+mod nemesis;
+mod ops;
+mod pause;
+mod replica;
 
 use std::collections::BTreeMap;
 
@@ -11,25 +17,33 @@ use raft_core::{Action, Error, Event, Index, NodeId, RaftConfig, RaftNode, Role,
 
 use crate::builder::ClusterBuilder;
 use crate::checker::{SafetyChecker, Violation};
+use crate::client_ops::ClientOps;
 use crate::disk::SimDisk;
 use crate::failure::{SimFailure, SimResult};
 use crate::network::{FaultPlan, Network};
 use crate::rng::SimRng;
 use crate::sim_log::SimLog;
 use crate::state;
+use crate::state_machine::MachineFactory;
 
-/// The state machine node `id` restores from a snapshot through `index`: it
-/// must decode, and hold exactly the commands applied cluster-wide at its
-/// indices (State Machine Safety through snapshots).
-fn restore(
+use clock::Clock;
+use nemesis::Nemesis;
+use pause::Pause;
+use replica::Applied;
+pub(crate) use replica::Replica;
+
+/// The state node `id` restores from a snapshot through `index`: it must
+/// decode, and its record must hold exactly the commands applied
+/// cluster-wide at its indices (State Machine Safety through snapshots).
+fn restore<'a>(
     checker: &SafetyChecker,
     id: NodeId,
     index: Index,
-    data: &[u8],
-) -> Result<Vec<(Index, Vec<u8>)>, String> {
-    let applied = state::decode(data)
+    data: &'a [u8],
+) -> Result<state::Decoded<'a>, String> {
+    let decoded = state::decode(data)
         .ok_or_else(|| format!("node {id}: snapshot through {index} does not decode"))?;
-    for (at, command) in &applied {
+    for (at, command) in &decoded.applied {
         let known = checker.applied().get(at).map(|(_, known)| known);
         if *at > index || known != Some(command) {
             return Err(Violation {
@@ -44,28 +58,33 @@ fn restore(
             .to_string());
         }
     }
-    Ok(applied)
+    Ok(decoded)
 }
 
 /// One simulated machine: the node while it runs, its disk while it is down,
-/// and what its state machine has seen.
+/// what its state machine has seen, its clock, and its pause.
 #[derive(Debug)]
 pub(crate) struct Machine<D: SimDisk> {
     config: RaftConfig,
     node: Option<RaftNode<D>>,
     /// The disk of a crashed machine, as recovery left it.
     disk: Option<D>,
-    /// Commands applied since the state machine last started, by index.
-    applied: Vec<(Index, Vec<u8>)>,
+    /// The state machine, since it last started.
+    replica: Replica,
+    clock: Clock,
+    /// Set while the machine is paused.
+    pause: Option<Pause>,
 }
 
 impl<D: SimDisk> Machine<D> {
-    pub(crate) fn new(config: RaftConfig, node: Option<RaftNode<D>>) -> Self {
+    pub(crate) fn new(config: RaftConfig, node: Option<RaftNode<D>>, replica: Replica) -> Self {
         Self {
             config,
             node,
             disk: None,
-            applied: Vec::new(),
+            replica,
+            clock: Clock::default(),
+            pause: None,
         }
     }
 }
@@ -105,11 +124,25 @@ pub struct Cluster<D: SimDisk = SimLog> {
     next_read_id: u64,
     /// Print every step to stderr (for replaying a failing seed).
     trace: bool,
+    /// Inside [`tick`](Self::tick) (for the history's times).
+    ticking: bool,
     /// Machines crashed so far (between steps or inside one).
     crashes: u64,
     /// A failure found outside a step (a disk that could not be created or
     /// recovered), reported by the next `tick` or `step`.
     failed: Option<SimFailure>,
+    /// Makes each node's state machine.
+    factory: MachineFactory,
+    /// Client operations and their history.
+    clients: ClientOps,
+    /// A client resends an operation not answered within this many ticks.
+    retry_after: u64,
+    /// The fault injector of [`run_with_faults`](Self::run_with_faults).
+    nemesis: Nemesis,
+    /// Nodes stopped because their disk failed a `sync`.
+    sync_failures: u64,
+    /// Retried client writes a replica did not apply again.
+    duplicates: u64,
 }
 
 impl Cluster<SimLog> {
@@ -128,9 +161,23 @@ impl<D: SimDisk> Cluster<D> {
     pub(crate) fn from_parts(
         seed: u64,
         faults: FaultPlan,
-        machines: BTreeMap<NodeId, Machine<D>>,
+        mut machines: BTreeMap<NodeId, Machine<D>>,
         failed: Option<SimFailure>,
+        factory: MachineFactory,
     ) -> Self {
+        // Clock rates come from their own stream, so that turning skew on
+        // or off leaves every other random choice of the run unchanged.
+        let mut clocks = SimRng::new(seed ^ 0xC10C_5EED_0000_0001);
+        let mut timeout = 1;
+        let mut checker = SafetyChecker::new();
+        for machine in machines.values_mut() {
+            machine.clock = Clock::skewed(&mut clocks);
+            timeout = timeout.max(u64::from(machine.config.election_timeout().1));
+            if let Some(node) = &machine.node {
+                // A fresh node breaks nothing; the checker learns its state.
+                checker.observe(node, &[]).ok();
+            }
+        }
         Self {
             seed,
             now: 0,
@@ -138,13 +185,20 @@ impl<D: SimDisk> Cluster<D> {
             faults,
             machines,
             network: Network::new(),
-            checker: SafetyChecker::new(),
+            checker,
             out: Vec::new(),
             reads: BTreeMap::new(),
             next_read_id: 1,
             trace: false,
+            ticking: false,
             crashes: 0,
             failed,
+            factory,
+            clients: ClientOps::default(),
+            retry_after: 2 * timeout,
+            nemesis: Nemesis::default(),
+            sync_failures: 0,
+            duplicates: 0,
         }
     }
 
@@ -177,9 +231,11 @@ impl<D: SimDisk> Cluster<D> {
         self.machines.get(&id).and_then(|m| m.node.as_ref())
     }
 
-    /// Commands applied by `id`'s state machine since it last started.
+    /// Commands applied by `id`'s state machine since it last started, as
+    /// logged (a client write with its header, see
+    /// [`client_write`](Self::client_write)).
     pub fn applied(&self, id: NodeId) -> &[(Index, Vec<u8>)] {
-        self.machines.get(&id).map_or(&[], |m| &m.applied)
+        self.machines.get(&id).map_or(&[], |m| m.replica.applied())
     }
 
     /// The running leader with the highest term, if any.
@@ -242,7 +298,11 @@ impl<D: SimDisk> Cluster<D> {
 
     /// Steps node `id` with `event`, checks every property, routes its
     /// messages and records its applies. A non-fatal protocol error (say,
-    /// `NotLeader`) is returned as `Ok(Err(..))`.
+    /// `NotLeader`) is returned as `Ok(Err(..))`. A node that is down
+    /// ignores the event; a paused one keeps a message for its resume and
+    /// ignores anything else. A storage failure of a disk whose crash or
+    /// sync failure was armed stops the node (returned as `Ok(Err(..))`);
+    /// any other fails the run.
     pub fn step(&mut self, id: NodeId, event: Event) -> SimResult<Result<(), Error>> {
         if let Some(failure) = self.failed.take() {
             return Err(failure);
@@ -255,6 +315,13 @@ impl<D: SimDisk> Cluster<D> {
         let Some(node) = machine.node.as_mut() else {
             return Ok(Ok(()));
         };
+        if let Some(pause) = machine.pause.as_mut() {
+            // A paused machine takes no step: messages wait for it.
+            if let Event::Message(message) = event {
+                pause.hold(message);
+            }
+            return Ok(Ok(()));
+        }
         if self.trace && !matches!(event, Event::Tick) {
             eprintln!("[{}] node {id} <- {event:?}", self.now);
         }
@@ -265,6 +332,12 @@ impl<D: SimDisk> Cluster<D> {
                 // of this step leaves it.
                 self.out = out;
                 self.try_crash(id)?;
+                return Ok(Err(error));
+            }
+            Err(error @ Error::Storage { .. }) if node.log().sync_failure() => {
+                // The disk failed its sync: the node must stop.
+                self.out = out;
+                self.stop_failed_node(id, &error)?;
                 return Ok(Err(error));
             }
             Err(error @ Error::Storage { .. }) => {
@@ -282,7 +355,7 @@ impl<D: SimDisk> Cluster<D> {
             let data = self
                 .machines
                 .get(&id)
-                .map(|machine| state::encode(&machine.applied, index))
+                .map(|machine| machine.replica.snapshot(index))
                 .unwrap_or_default();
             self.step(id, Event::Snapshot { index, data })?.ok();
         }
@@ -313,14 +386,32 @@ impl<D: SimDisk> Cluster<D> {
                     self.network
                         .send(&mut self.rng, &self.faults, self.now, id, to, message);
                 }
-                Action::Apply { index, command, .. } => machine.applied.push((index, command)),
+                Action::Apply { index, command, .. } => {
+                    let outcome = match machine.replica.apply(index, command) {
+                        Applied::Raw => Ok(()),
+                        Applied::Duplicate => {
+                            self.duplicates += 1;
+                            Ok(())
+                        }
+                        Applied::Op { op, response } => {
+                            let time = if self.ticking { self.now } else { self.now + 1 };
+                            self.clients.applied(op, response, id, time)
+                        }
+                    };
+                    outcome.map_err(|reason| SimFailure {
+                        seed: self.seed,
+                        tick: self.now,
+                        reason,
+                    })?;
+                }
                 Action::RestoreSnapshot { index, data, .. } => {
-                    machine.applied =
+                    let decoded =
                         restore(&self.checker, id, index, &data).map_err(|reason| SimFailure {
                             seed: self.seed,
                             tick: self.now,
                             reason,
                         })?;
+                    machine.replica.restore(decoded.applied, decoded.machine);
                 }
                 Action::Snapshot { index, .. } => snapshot = Some(index),
                 Action::ReadReady { id: read, index } => {
@@ -340,6 +431,9 @@ impl<D: SimDisk> Cluster<D> {
                             .to_string(),
                         });
                     }
+                    let time = if self.ticking { self.now } else { self.now + 1 };
+                    self.clients
+                        .read_ready(read, time, machine.replica.machine().as_ref());
                 }
                 _ => {}
             }
@@ -347,20 +441,48 @@ impl<D: SimDisk> Cluster<D> {
         Ok(snapshot)
     }
 
-    /// One tick of simulated time: every running node ticks, then every
+    /// One tick of simulated time: paused nodes due to resume resume, client
+    /// operations are sent (or resent) to the leader, every running node
+    /// ticks (under [`FaultPlan::clock_skew`], at its own rate), then every
     /// message due is delivered (each delivery is a checked step).
     pub fn tick(&mut self) -> SimResult {
         if let Some(failure) = self.failed.take() {
             return Err(failure);
         }
         self.now += 1;
+        self.ticking = true;
+        let result = self.tick_steps();
+        self.ticking = false;
+        result
+    }
+
+    /// The steps of one tick.
+    fn tick_steps(&mut self) -> SimResult {
+        self.resume_due()?;
+        self.drive_clients()?;
+        let skewed = self.faults.clock_skew;
         for id in self.ids() {
-            self.step(id, Event::Tick)?.ok();
+            let ticks = self
+                .machines
+                .get_mut(&id)
+                .map_or(0, |machine| machine.clock.ticks(skewed));
+            for _ in 0..ticks {
+                self.step(id, Event::Tick)?.ok();
+            }
         }
         while let Some(item) = self.network.next_due(self.now) {
             self.step(item.to, Event::Message(item.message))?.ok();
         }
         Ok(())
+    }
+
+    /// The time a client event happening now is recorded at in the history:
+    /// during tick `t`, `t`; between ticks `t` and `t + 1`, `t + 1`. (A
+    /// monotone map of the true order, so it never orders two operations
+    /// that overlapped, and it orders an operation completed during tick `t`
+    /// before one invoked after that tick.)
+    pub(crate) fn client_time(&self) -> u64 {
+        if self.ticking { self.now } else { self.now + 1 }
     }
 
     /// Runs `ticks` ticks.
@@ -407,6 +529,11 @@ impl<D: SimDisk> Cluster<D> {
                     node.log().last_term()
                 ),
                 None => format!("\n    node {id}: down"),
+            };
+            let line = if machine.pause.is_some() {
+                line + " (paused)"
+            } else {
+                line
             };
             text.push_str(&line);
         }

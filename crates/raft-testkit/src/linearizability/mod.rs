@@ -18,6 +18,7 @@ mod verdict;
 
 pub use budget::{Budget, Limit};
 pub use check::{LinearizabilityChecker, check_linearizable};
+pub(crate) use history::op_id;
 pub use history::{History, HistoryError, OpId, Operation};
 pub use kv::{KvInput, KvModel, KvOutput, KvValue};
 pub use model::{Model, Partition};

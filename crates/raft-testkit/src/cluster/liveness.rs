@@ -1,0 +1,110 @@
+//! Liveness with a stated bound: once every fault heals, a leader is
+//! elected and every acknowledged client write is applied on every node
+//! within [`Cluster::liveness_bound`] ticks.
+
+use raft_core::RaftNode;
+
+use super::Cluster;
+use crate::disk::SimDisk;
+use crate::failure::SimResult;
+
+impl<D: SimDisk> Cluster<D> {
+    /// The liveness bound, in ticks: once every fault heals (see
+    /// [`heal_and_check_liveness`](Self::heal_and_check_liveness)), a leader
+    /// has committed an entry of its term and every node has applied every
+    /// acknowledged client write within
+    ///
+    /// `4 × election_timeout_max + 2 × heartbeat × (⌈last_index / max_batch⌉ + 2)`
+    ///
+    /// ticks, from the nodes' configs and the longest log: one election
+    /// timeout for the first timer to fire (or a stale leader to be
+    /// deposed) and three more for split votes and pre-vote rounds; then,
+    /// for a lagging node, a heartbeat round trip per append batch of its
+    /// missing entries, plus two for probing and the commit. With the
+    /// default config (timeouts 10..=20 ticks, heartbeat 3, batches of 64)
+    /// and a log of 200 entries that is `80 + 6 × 6 = 116` ticks.
+    ///
+    /// ```
+    /// use raft_testkit::Cluster;
+    /// let cluster = Cluster::new(3, 1);
+    /// assert_eq!(cluster.liveness_bound(), 4 * 20 + 2 * 3 * 2);
+    /// ```
+    pub fn liveness_bound(&self) -> u64 {
+        let (mut timeout, mut heartbeat, mut batch) = (1u64, 1u64, usize::MAX);
+        for machine in self.machines.values() {
+            timeout = timeout.max(u64::from(machine.config.election_timeout().1));
+            heartbeat = heartbeat.max(u64::from(machine.config.heartbeat_interval()));
+            batch = batch.min(machine.config.max_batch().max(1));
+        }
+        let last = self
+            .machines
+            .values()
+            .filter_map(|machine| {
+                let log = machine
+                    .node
+                    .as_ref()
+                    .map(RaftNode::log)
+                    .or(machine.disk.as_ref())?;
+                Some(raft_core::RaftLog::last_index(log))
+            })
+            .max()
+            .unwrap_or(0);
+        let batches = last.div_ceil(batch as u64);
+        4 * timeout + 2 * heartbeat * (batches + 2)
+    }
+
+    /// Ends every fault (heals the network, resumes paused nodes, restarts
+    /// crashed ones, calms the plan to [`FaultPlan::none`](crate::FaultPlan::none)),
+    /// then checks liveness: within [`liveness_bound`](Self::liveness_bound)
+    /// ticks, measured from the heal, a leader has committed an entry of
+    /// its term and every node has applied every acknowledged client
+    /// write. Returns the ticks it took.
+    ///
+    /// ```
+    /// use raft_testkit::{Cluster, FaultPlan, KvInput, KvMachine, kv};
+    ///
+    /// let mut cluster = Cluster::builder()
+    ///     .nodes(5)
+    ///     .seed(4)
+    ///     .faults(FaultPlan::all())
+    ///     .state_machine(KvMachine::default)
+    ///     .build();
+    /// let put = kv::encode_input(&KvInput::Put(b"k".to_vec(), b"v".to_vec()));
+    /// cluster.client_write(1, put);
+    /// cluster.run_with_faults(500).unwrap();
+    /// let ticks = cluster.heal_and_check_liveness().unwrap();
+    /// assert!(ticks <= cluster.liveness_bound());
+    /// ```
+    ///
+    /// # Errors
+    /// A [`SimFailure`](crate::SimFailure) if a property breaks, or if the
+    /// bound passes first (a liveness failure, with every node's state).
+    pub fn heal_and_check_liveness(&mut self) -> SimResult<u64> {
+        self.heal_all()?;
+        let bound = self.liveness_bound();
+        let start = self.now;
+        self.run_until(bound, Self::live).map_err(|mut failure| {
+            failure.reason = format!(
+                "liveness bound of {bound} ticks after healing exceeded: {}",
+                failure.reason
+            );
+            failure
+        })?;
+        Ok(self.now - start)
+    }
+
+    /// A leader committed in its term, and every node applied every
+    /// acknowledged write.
+    fn live(&self) -> bool {
+        let leads = self
+            .leader()
+            .and_then(|id| self.node(id))
+            .is_some_and(|node| node.log().term_at(node.commit_index()) == Some(node.term()));
+        leads
+            && self.clients.acknowledged_writes().all(|op| {
+                self.machines
+                    .values()
+                    .all(|machine| machine.node.is_none() || machine.replica.has_applied(op))
+            })
+    }
+}
