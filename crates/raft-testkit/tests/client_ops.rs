@@ -330,14 +330,10 @@ fn liveness_holds_within_its_bound_after_every_fault() {
     }
 }
 
-/// Reported, not fixed here (raft-core): a leader sends one `ReadProbe`
-/// round per batch of reads and never resends it, so a read whose round is
-/// lost waits until another read starts a later round or the leader steps
-/// down, even though the leader stays in contact with a majority
-/// (heartbeats flow). `client_read` hides this by resending after two
-/// election timeouts; a raw `Event::Read` hangs. Run with `--ignored`.
+/// Thesis 6.4 liveness: a read whose `ReadProbe` round is lost is still
+/// answered by a leader that stays in contact with a majority (the leader
+/// starts a new round at its next heartbeat), without any client retry.
 #[test]
-#[ignore = "raft-core: a lost ReadProbe round is never resent (liveness)"]
 fn a_read_whose_probe_round_is_lost_is_still_answered() {
     let mut cluster = Cluster::new(3, 17);
     cluster.run_until(500, |c| c.leader().is_some()).unwrap();

@@ -74,6 +74,7 @@ impl<L: RaftLog> RaftNode<L> {
         if self.heartbeat_elapsed_ticks >= self.config.heartbeat_interval() {
             self.heartbeat_elapsed_ticks = 0;
             self.broadcast_heartbeat();
+            self.retry_unconfirmed_reads();
         }
         Ok(())
     }

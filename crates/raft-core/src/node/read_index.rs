@@ -36,6 +36,8 @@ pub(crate) struct ReadIndex {
     next_seq: u64,
     /// A read is waiting for the round `next_seq` to be sent.
     round_wanted: bool,
+    /// The highest round a majority acknowledged, as of the last check.
+    confirmed_seq: u64,
     /// Reads that arrived before an entry of this term committed.
     awaiting_commit: Vec<u64>,
     pending: VecDeque<PendingRead>,
@@ -46,6 +48,7 @@ impl ReadIndex {
     pub(crate) fn reset(&mut self) {
         self.next_seq = self.next_seq.max(1);
         self.round_wanted = false;
+        self.confirmed_seq = 0;
         self.awaiting_commit.clear();
         self.pending.clear();
     }
@@ -99,6 +102,21 @@ impl<L: RaftLog> RaftNode<L> {
         self.send_to_voter_peers(&Message::ReadProbe(probe));
     }
 
+    /// At a heartbeat: if the oldest read is still unconfirmed, its round
+    /// (or every ack of it) may have been lost, so start another. Any round
+    /// sent after a read arrived confirms it, so a retry is always safe.
+    pub(super) fn retry_unconfirmed_reads(&mut self) {
+        let confirmed_seq = self.reads.confirmed_seq;
+        if self
+            .reads
+            .pending
+            .front()
+            .is_some_and(|read| read.seq > confirmed_seq)
+        {
+            self.reads.round_wanted = true;
+        }
+    }
+
     /// Answers every read whose round a majority acknowledged and whose
     /// index is applied.
     pub(super) fn release_reads(&mut self) {
@@ -114,6 +132,7 @@ impl<L: RaftLog> RaftNode<L> {
                     progress.get(voter).map_or(0, |pr| pr.read_acked_seq)
                 }
             });
+        self.reads.confirmed_seq = confirmed_seq;
         while let Some(read) = self.reads.pending.front().copied() {
             if read.seq > confirmed_seq || read.index > self.last_applied {
                 break;

@@ -109,3 +109,28 @@ fn single_node_answers_reads_immediately() {
     node.step(Event::Propose(b"x".to_vec())).unwrap();
     assert_eq!(node.step(Event::Read { id: 4 }).unwrap(), vec![ready(4, 1)]);
 }
+
+// Thesis 6.4 (liveness): if a probe round or its acknowledgements are lost,
+// the leader starts a new round at its next heartbeat, and an ack of that
+// later round confirms the read (it was sent after the read arrived).
+#[test]
+fn lost_probe_round_is_retried_at_the_next_heartbeat() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    let first = leader.step(Event::Read { id: 4 }).unwrap();
+    assert_eq!(
+        first,
+        vec![send(2, probe(1, 1, 1)), send(3, probe(1, 1, 1))]
+    );
+    // Both probes are lost. At the next heartbeat a new round goes out.
+    let mut retry = Vec::new();
+    while retry.is_empty() {
+        retry = leader.step(Event::Tick).unwrap();
+    }
+    assert!(retry.contains(&send(2, probe(1, 1, 2))), "{retry:?}");
+    assert!(retry.contains(&send(3, probe(1, 1, 2))), "{retry:?}");
+    assert_eq!(
+        leader.step(msg(probe_reply(1, 2, 2))).unwrap(),
+        vec![ready(4, 1)]
+    );
+}
