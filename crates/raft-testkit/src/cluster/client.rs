@@ -79,6 +79,13 @@ impl<D: SimDisk> Cluster<D> {
         let Some(leader) = self.leader().filter(|&id| !self.is_paused(id)) else {
             return Ok(None);
         };
+        let id = self.register_read();
+        Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
+    }
+
+    /// A fresh read id, remembered with the highest index applied anywhere
+    /// now: the `ReadReady` index must reflect at least that.
+    pub(super) fn register_read(&mut self) -> u64 {
         let id = self.next_read_id;
         self.next_read_id += 1;
         let floor = self
@@ -87,7 +94,7 @@ impl<D: SimDisk> Cluster<D> {
             .last_key_value()
             .map_or(0, |(&index, _)| index);
         self.reads.insert(id, floor);
-        Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
+        id
     }
 
     /// Whether the read `id` (from [`read`](Self::read)) was answered by

@@ -154,17 +154,7 @@ impl<D: SimDisk> Cluster<D> {
             if !self.is_up(leader) {
                 break; // the leader died taking an earlier operation
             }
-            let read_id = read.then(|| {
-                let id = self.next_read_id;
-                self.next_read_id += 1;
-                let floor = self
-                    .checker
-                    .applied()
-                    .last_key_value()
-                    .map_or(0, |(&index, _)| index);
-                self.reads.insert(id, floor);
-                id
-            });
+            let read_id = read.then(|| self.register_read());
             let event = match read_id {
                 Some(id) => {
                     // Before the step: a sole voter answers within it.
