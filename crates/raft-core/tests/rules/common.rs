@@ -42,6 +42,14 @@ pub fn memory_log(terms: &[Term], term: Term, voted_for: Option<NodeId>) -> Memo
     log
 }
 
+/// One `Event::Propose` per command, for `step_many`.
+pub fn proposals(commands: &[&[u8]]) -> Vec<Event> {
+    commands
+        .iter()
+        .map(|c| Event::Propose(c.to_vec()))
+        .collect()
+}
+
 pub fn msg(message: Message) -> Event {
     Event::Message(message)
 }

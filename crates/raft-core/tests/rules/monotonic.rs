@@ -95,13 +95,7 @@ fn no_index_applied_twice() {
 fn late_append_reply_never_lowers_match() {
     let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
     elect_and_settle(&mut leader);
-    leader
-        .step_many([
-            Event::Propose(b"a".to_vec()),
-            Event::Propose(b"b".to_vec()),
-            Event::Propose(b"c".to_vec()),
-        ])
-        .unwrap();
+    leader.step_many(proposals(&[b"a", b"b", b"c"])).unwrap();
     leader.step(msg(ae_ok(1, 2, 4))).unwrap();
     let match_of_2 = |leader: &RaftNode| leader.status().peers[0].match_index;
     assert_eq!(match_of_2(&leader), 4);

@@ -5,13 +5,6 @@ use raft_core::{Action, Event, Message, RaftNode, ReplicationState};
 
 use crate::common::*;
 
-fn proposals(commands: &[&[u8]]) -> Vec<Event> {
-    commands
-        .iter()
-        .map(|c| Event::Propose(c.to_vec()))
-        .collect()
-}
-
 /// The entry indices of each `AppendEntries` sent to `to`.
 fn batches_to(actions: &[Action], to: u64) -> Vec<Vec<u64>> {
     actions

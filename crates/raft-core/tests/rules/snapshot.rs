@@ -30,13 +30,7 @@ fn install_reply(term: u64, from: u64, last_index: u64) -> raft_core::Message {
 fn leader_sends_snapshot_when_follower_needs_compacted_entries() {
     let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
     elect_and_settle(&mut leader);
-    leader
-        .step_many([
-            Event::Propose(b"a".to_vec()),
-            Event::Propose(b"b".to_vec()),
-            Event::Propose(b"c".to_vec()),
-        ])
-        .unwrap();
+    leader.step_many(proposals(&[b"a", b"b", b"c"])).unwrap();
     leader.step(msg(ae_ok(1, 2, 4))).unwrap();
     assert_eq!(leader.last_applied(), 4);
     assert_eq!(
