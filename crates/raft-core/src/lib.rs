@@ -43,6 +43,7 @@ mod config;
 mod error;
 mod event;
 pub mod log;
+mod membership;
 mod message;
 mod node;
 mod rng;
@@ -53,6 +54,7 @@ pub use config::RaftConfig;
 pub use error::{Error, Result};
 pub use event::{Action, Event};
 pub use log::{MemoryLog, RaftLog};
+pub use membership::{ConfChange, Membership};
 pub use message::{
     AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, Message, PreVote,
     PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, TimeoutNow,

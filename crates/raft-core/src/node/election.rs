@@ -3,11 +3,11 @@
 
 use super::RaftNode;
 use super::progress::ProgressTracker;
-use super::quorum::{self, VoteResult};
 use crate::error::Result;
 use crate::log::RaftLog;
+use crate::membership::{Membership, VoteResult};
 use crate::message::{Message, PreVote, PreVoteReply, RequestVote, RequestVoteReply, TimeoutNow};
-use crate::types::{Index, LogEntry, NodeId, Role, Term};
+use crate::types::{Index, NodeId, Role, Term};
 
 /// The vote round a candidate is running.
 #[derive(Clone, Debug, Default)]
@@ -30,8 +30,8 @@ impl Campaign {
         }
     }
 
-    fn result(&self, voters: &[NodeId]) -> VoteResult {
-        quorum::vote_result(voters, |id| {
+    fn result(&self, config: &Membership) -> VoteResult {
+        config.vote_result(|id| {
             self.votes
                 .iter()
                 .find(|&&(voter, _)| voter == id)
@@ -84,7 +84,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn quorum_recently_active(&mut self) -> bool {
         let id = self.id();
         let progress = &self.progress;
-        let result = quorum::vote_result(&self.voters, |voter| {
+        let result = self.configs.in_force().vote_result(|voter| {
             Some(voter == id || progress.get(voter).is_some_and(|pr| pr.recent_active))
         });
         for pr in self.progress.iter_mut() {
@@ -167,7 +167,7 @@ impl<L: RaftLog> RaftNode<L> {
         self.reset_election_timer();
         self.campaign.start(pre_vote);
         self.campaign.record(self.id(), true);
-        self.campaign.result(&self.voters) == VoteResult::Won
+        self.campaign.result(self.configs.in_force()) == VoteResult::Won
     }
 
     /// Any message this node hears from `leader` of its current term: a
@@ -189,28 +189,26 @@ impl<L: RaftLog> RaftNode<L> {
         self.transfer_target = None;
         self.reads.reset();
         let last_index = self.log.last_index();
+        let id = self.id();
         let others: Vec<NodeId> = self
-            .voters
-            .iter()
-            .chain(&self.learners)
-            .copied()
-            .filter(|&id| id != self.id())
+            .membership()
+            .members()
+            .into_iter()
+            .filter(|&member| member != id)
             .collect();
         self.progress = ProgressTracker::new(&others, last_index);
-        if self.is_sole_voter() {
-            // Nobody else can ever lead this configuration, so no entry of
-            // ours can be overwritten: the no-op buys nothing (see
-            // `maybe_commit`), and the first proposal lands at index 1.
+        if self.is_sole_voter() && self.commit_index == last_index {
+            // A sole voter over a fully committed log has nothing of an
+            // earlier term to commit: the no-op buys nothing yet, and the
+            // first proposal lands just after the log (index 1 on a new
+            // node). It appends one before its first membership change.
             return Ok(());
         }
         // Raft 8 / thesis 6.4: a new leader appends a no-op of its own term,
         // so entries of earlier terms commit (Figure 8) and reads learn the
-        // commit index.
-        self.log
-            .append(&[LogEntry::new(self.term, last_index + 1, Vec::new())])?;
-        self.unsynced = true;
-        self.broadcast_pending = true;
-        Ok(())
+        // commit index. A sole voter that inherits an uncommitted tail does
+        // too: it commits the tail with its no-op, never by counting.
+        self.append_noop()
     }
 
     pub(super) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) -> Result<()> {
@@ -377,11 +375,11 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn count_vote(&mut self, from: NodeId, granted: bool) -> Result<()> {
-        if self.voters.binary_search(&from).is_err() {
+        if !self.membership().is_voter(from) {
             return Ok(());
         }
         self.campaign.record(from, granted);
-        match self.campaign.result(&self.voters) {
+        match self.campaign.result(self.configs.in_force()) {
             VoteResult::Won if self.campaign.pre_vote => self.become_candidate(false),
             VoteResult::Won => self.become_leader(),
             VoteResult::Lost => self.become_follower(self.term, None),
