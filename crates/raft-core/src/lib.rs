@@ -45,6 +45,7 @@ mod event;
 pub mod log;
 mod message;
 mod node;
+mod plausible;
 mod rng;
 mod transport;
 mod types;
@@ -58,5 +59,6 @@ pub use message::{
     PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, TimeoutNow,
 };
 pub use node::{PeerStatus, RaftNode, ReplicationState, Status};
+pub use plausible::TERM_MAX;
 pub use transport::{MemoryTransport, RaftTransport};
 pub use types::{EntryKind, HardState, Index, LogEntry, NodeId, Role, Snapshot, Term};

@@ -414,7 +414,9 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn handle_message(&mut self, message: Message) -> Result<()> {
-        if message.from() == self.id() {
+        if message.from() == self.id() || !crate::plausible::is_plausible(&message) {
+            // Our own echo, or corrupt terms (PROTOCOL.md §2.1): dropped
+            // before the term rules, so they change nothing.
             return Ok(());
         }
         if let Message::AppendEntries(request) = &message

@@ -9,6 +9,7 @@
 #![allow(clippy::cast_possible_truncation)]
 
 mod common;
+mod mini_cluster;
 
 mod bad_input;
 mod check_quorum;
@@ -22,3 +23,4 @@ mod replication;
 mod snapshot;
 mod step_many;
 mod stickiness;
+mod term_ceiling;
