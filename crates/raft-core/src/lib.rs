@@ -59,6 +59,6 @@ pub use message::{
     PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, TimeoutNow,
 };
 pub use node::{PeerStatus, RaftNode, ReplicationState, Status};
-pub use plausible::TERM_MAX;
+pub use plausible::{INDEX_MAX, TERM_MAX};
 pub use transport::{MemoryTransport, RaftTransport};
 pub use types::{EntryKind, HardState, Index, LogEntry, NodeId, Role, Snapshot, Term};

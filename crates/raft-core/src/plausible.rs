@@ -10,7 +10,7 @@
 //! corrupt and dropped before the term rules. See docs/PROTOCOL.md §2.1.
 
 use crate::message::Message;
-use crate::types::Term;
+use crate::types::{Index, Term};
 
 /// The highest term a node ever campaigns at or accepts: `2^48 - 1`.
 ///
@@ -25,6 +25,17 @@ use crate::types::Term;
 /// ```
 pub const TERM_MAX: Term = (1 << 48) - 1;
 
+/// The highest log index a node adopts from a message: `2^62 - 1`.
+///
+/// At a million entries a second a log needs about 146,000 years to reach
+/// it. A snapshot or an entry beyond it is corrupt: adopted, it would leave
+/// no room for the next index (`last_index + 1` overflows).
+///
+/// ```
+/// assert_eq!(raft_core::INDEX_MAX, (1 << 62) - 1);
+/// ```
+pub const INDEX_MAX: Index = (1 << 62) - 1;
+
 /// The term after `term`, or `None` at the ceiling. The only way a term is
 /// incremented: never with wrapping arithmetic, never above [`TERM_MAX`].
 pub(crate) fn next_term(term: Term) -> Option<Term> {
@@ -35,9 +46,18 @@ pub(crate) fn next_term(term: Term) -> Option<Term> {
 /// term is at most [`TERM_MAX`], and every term it carries about a log is at
 /// most its own term (a candidate's last log term, a leader's previous log
 /// term, a follower's conflict term, a snapshot's term: no log holds an
-/// entry newer than its owner's term). Anything else is corrupt or forged
-/// and must change nothing, not even the term.
+/// entry newer than its owner's term), and no index it asks the node to
+/// adopt (a snapshot's, an entry's) is above [`INDEX_MAX`]. Anything else is
+/// corrupt or forged and must change nothing, not even the term.
 pub(crate) fn is_plausible(message: &Message) -> bool {
+    let adopted_index = match message {
+        Message::AppendEntries(m) => m.entries.last().map_or(0, |entry| entry.index),
+        Message::InstallSnapshot(m) => m.snapshot.index,
+        _ => 0,
+    };
+    if adopted_index > INDEX_MAX {
+        return false;
+    }
     let term = message.term();
     let inner_term = match message {
         Message::PreVote(m) => m.last_log_term,

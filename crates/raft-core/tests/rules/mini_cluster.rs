@@ -4,9 +4,9 @@
 //! a rule only shows across nodes, and `tests/hostile.rs` uses it to reach
 //! random cluster states before feeding one node hostile input.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use raft_core::{Action, Event, Message, NodeId, RaftConfig, RaftNode, Role};
+use raft_core::{Action, Event, Message, NodeId, RaftConfig, RaftNode, Role, Term};
 
 /// `n` nodes with ids `1..=n`.
 pub struct MiniCluster {
@@ -18,6 +18,10 @@ pub struct MiniCluster {
     /// Messages are lost with this probability, in thousandths.
     drop_per_mille: u64,
     rng: u64,
+    /// Every vote granted: (voter, term) -> candidate.
+    votes: BTreeMap<(NodeId, Term), NodeId>,
+    /// Grants to a second candidate in a term (Raft 5.2 forbids them).
+    double_votes: Vec<String>,
 }
 
 impl MiniCluster {
@@ -35,6 +39,8 @@ impl MiniCluster {
             down: BTreeSet::new(),
             drop_per_mille: 0,
             rng: 0,
+            votes: BTreeMap::new(),
+            double_votes: Vec::new(),
         }
     }
 
@@ -83,20 +89,26 @@ impl MiniCluster {
             return Ok(Vec::new());
         }
         let actions = self.node_mut(id).step(event)?;
+        let mut hints = Vec::new();
         for action in &actions {
             match action {
-                Action::Send { to, message } => self.queue.push_back((*to, message.clone())),
-                Action::Snapshot { index, .. } => {
-                    let snapshot = Event::Snapshot {
-                        index: *index,
-                        data: index.to_le_bytes().to_vec(),
-                    };
-                    // A hint the node can no longer honour is not an error
-                    // of the cluster; the next hint retries.
-                    let _ = self.step(id, snapshot);
+                Action::Send { to, message } => {
+                    self.record_vote(id, *to, message);
+                    self.queue.push_back((*to, message.clone()));
                 }
+                Action::Snapshot { index, .. } => hints.push(*index),
                 _ => {}
             }
+        }
+        for index in hints {
+            let snapshot = Event::Snapshot {
+                index,
+                data: index.to_le_bytes().to_vec(),
+            };
+            // Answered at once, and not as part of the step's own actions.
+            // A hint the node can no longer honour is no error of the
+            // cluster; the next hint retries.
+            let _ = self.node_mut(id).step(snapshot);
         }
         Ok(actions)
     }
@@ -138,6 +150,25 @@ impl MiniCluster {
             self.tick();
         }
         self.leader()
+    }
+
+    /// Every vote granted to a second candidate in the same term, described.
+    pub fn double_votes(&self) -> &[String] {
+        &self.double_votes
+    }
+
+    fn record_vote(&mut self, voter: NodeId, candidate: NodeId, message: &Message) {
+        if let Message::RequestVoteReply(reply) = message
+            && reply.vote_granted
+        {
+            let first = *self.votes.entry((voter, reply.term)).or_insert(candidate);
+            if first != candidate {
+                self.double_votes.push(format!(
+                    "node {voter} voted for {first} and {candidate} in term {}",
+                    reply.term
+                ));
+            }
+        }
     }
 
     fn lose(&mut self) -> bool {

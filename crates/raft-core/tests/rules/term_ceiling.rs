@@ -1,11 +1,11 @@
-//! Hostile terms (PROTOCOL.md §2.1): a term above `TERM_MAX`, or a log term
-//! above the message's own term, is corrupt input and changes nothing; a
-//! node never increments its term past `TERM_MAX`, so no campaign can
-//! overflow.
+//! Hostile terms and indices (PROTOCOL.md §2.1): a term above `TERM_MAX`,
+//! a log term above the message's own term, or an adopted index above
+//! `INDEX_MAX` is corrupt input and changes nothing; a node never increments
+//! its term past `TERM_MAX`, so no campaign can overflow.
 
 use raft_core::{
-    AppendEntriesReply, Event, HardState, InstallSnapshot, InstallSnapshotReply, Message, RaftNode,
-    Role, Snapshot, TERM_MAX, TimeoutNow,
+    AppendEntriesReply, Event, HardState, INDEX_MAX, InstallSnapshot, InstallSnapshotReply,
+    Message, RaftNode, Role, Snapshot, TERM_MAX, TimeoutNow,
 };
 
 use crate::common::*;
@@ -152,4 +152,30 @@ fn a_forged_huge_term_neither_spreads_nor_stops_elections() {
     let next = cluster.run_until_leader(500).expect("a new leader");
     assert_ne!(next, leader);
     assert!(cluster.node(next).term() > term && cluster.node(next).term() < 100);
+}
+
+// §2.1, found by tests/hostile.rs: a snapshot (or an entry) beyond
+// INDEX_MAX is corrupt. Adopted, it left no next index: the node's next
+// append overflowed `last_index + 1` once it became leader.
+#[test]
+fn a_snapshot_or_entry_beyond_the_index_ceiling_changes_nothing() {
+    let (mut node, probe) = recorded_node(cfg(2, &[1, 2, 3]), memory_log(&[1], 1, None));
+    let corrupt = [
+        Message::InstallSnapshot(InstallSnapshot {
+            term: 3,
+            leader: 1,
+            snapshot: Snapshot::with_config(u64::MAX, 0, vec![2, 3], vec![]),
+        }),
+        Message::InstallSnapshot(InstallSnapshot {
+            term: 3,
+            leader: 1,
+            snapshot: Snapshot::new(INDEX_MAX + 1, 1, vec![]),
+        }),
+        ae(3, 1, (INDEX_MAX, 1), vec![entry(1, INDEX_MAX + 1, b"x")], 0),
+    ];
+    for m in corrupt {
+        assert_eq!(node.step(msg(m.clone())).unwrap(), vec![], "{m:?}");
+        assert_eq!((node.term(), node.log().last_index()), (1, 1), "{m:?}");
+        assert_eq!(probe.take(), vec![], "{m:?}");
+    }
 }
