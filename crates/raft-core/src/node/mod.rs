@@ -402,6 +402,8 @@ impl<L: RaftLog> RaftNode<L> {
             self.start_read_rounds();
             self.release_reads();
         }
+        // A read that failed during the step fails it like a write would.
+        crate::log::check_reads(&self.log)?;
         debug_assert!(
             self.last_applied <= self.commit_index && self.commit_index <= self.log.last_index(),
             "node {}: applied {} <= commit {} <= last {} broken",

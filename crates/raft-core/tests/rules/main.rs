@@ -23,4 +23,5 @@ mod replication;
 mod snapshot;
 mod step_many;
 mod stickiness;
+mod storage_failure;
 mod term_ceiling;
