@@ -46,6 +46,7 @@ pub mod log;
 mod membership;
 mod message;
 mod node;
+mod plausible;
 mod rng;
 mod transport;
 mod types;
@@ -60,5 +61,6 @@ pub use message::{
     PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, TimeoutNow,
 };
 pub use node::{PeerStatus, RaftNode, ReplicationState, Status};
+pub use plausible::{INDEX_MAX, TERM_MAX};
 pub use transport::{MemoryTransport, RaftTransport};
 pub use types::{EntryKind, HardState, Index, LogEntry, NodeId, Role, Snapshot, Term};

@@ -43,8 +43,10 @@ use crate::store::ReadAheadStore;
 /// **Failures.** A failed write leaves the in-memory view unsure of what the
 /// file holds, so every later write and `sync` fails until the log is
 /// reopened. The reading calls cannot return errors (the trait has none); if
-/// the file cannot be read they return what they could (a shorter result)
-/// and the failure is reported by the next write or `sync`.
+/// the file cannot be read, or a command read back fails its checksum, they
+/// return what they could (a shorter result, never the damaged bytes) and
+/// latch the failure: [`RaftLog::read_error`] reports it (the node checks it
+/// after every step), and every later write and `sync` fails with it.
 ///
 /// [`INDEX_BYTES_PER_ENTRY`]: crate::INDEX_BYTES_PER_ENTRY
 ///
@@ -281,6 +283,10 @@ impl RaftLog for WalLog {
         let slots = self.range(from, to);
         let count = bounded_count(slots, bytes_max);
         self.read(from, slots.get(..count).unwrap_or_default())
+    }
+
+    fn read_error(&self) -> Option<Error> {
+        self.check_failed("read entries").err()
     }
 
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {

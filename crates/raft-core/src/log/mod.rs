@@ -74,6 +74,23 @@ pub trait RaftLog {
         out
     }
 
+    /// A failure of a reading call, latched. `entry`, `entries` and
+    /// `entries_bounded` cannot return an error, so a backend whose read
+    /// fails (an I/O error, a checksum mismatch) returns what it could and
+    /// remembers why; from then on this returns an [`Error::Storage`]. The
+    /// node checks it at the end of every step and fails that step, and
+    /// every later one, as it would a failed write: a step that only read
+    /// (a heartbeat, a resend) must not carry on as if the disk were fine.
+    /// The default never fails: its reads cannot.
+    ///
+    /// ```
+    /// use raft_core::{MemoryLog, RaftLog};
+    /// assert_eq!(MemoryLog::new().read_error(), None);
+    /// ```
+    fn read_error(&self) -> Option<Error> {
+        None
+    }
+
     /// Append a batch; the first index must be `last_index() + 1` and the
     /// batch contiguous, else `Error::Storage`.
     fn append(&mut self, entries: &[LogEntry]) -> Result<()>;
@@ -135,4 +152,15 @@ pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Fails with the log's latched read error, if any (see
+/// [`RaftLog::read_error`]), always as an [`Error::Storage`], so the node
+/// stops whatever the backend reported.
+pub(crate) fn check_reads(log: &impl RaftLog) -> Result<()> {
+    match log.read_error() {
+        None => Ok(()),
+        Some(error @ Error::Storage { .. }) => Err(error),
+        Some(other) => Err(Error::storage("read", other)),
+    }
 }

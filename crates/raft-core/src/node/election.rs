@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::log::RaftLog;
 use crate::membership::{Membership, VoteResult};
 use crate::message::{Message, PreVote, PreVoteReply, RequestVote, RequestVoteReply, TimeoutNow};
+use crate::plausible::next_term;
 use crate::types::{Index, NodeId, Role, Term};
 
 /// The vote round a candidate is running.
@@ -127,11 +128,14 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn become_pre_candidate(&mut self) -> Result<()> {
+        let Some(term) = next_term(self.term) else {
+            return self.stay_at_term_ceiling();
+        };
         if self.start_vote_round(true) {
             return self.become_candidate(false);
         }
         let request = Message::PreVote(PreVote {
-            term: self.term + 1,
+            term,
             candidate: self.id(),
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
@@ -142,7 +146,10 @@ impl<L: RaftLog> RaftNode<L> {
 
     fn become_candidate(&mut self, force: bool) -> Result<()> {
         // Raft 5.2: increment the term and vote for yourself, durably.
-        self.term += 1;
+        let Some(term) = next_term(self.term) else {
+            return self.stay_at_term_ceiling();
+        };
+        self.term = term;
         self.voted_for = Some(self.id());
         self.persist_hard_state()?;
         if self.start_vote_round(false) {
@@ -157,6 +164,13 @@ impl<L: RaftLog> RaftNode<L> {
         });
         self.send_to_voter_peers(&request);
         Ok(())
+    }
+
+    /// A node whose term reached [`TERM_MAX`](crate::TERM_MAX) cannot
+    /// campaign (the next term does not exist): it stays a follower and
+    /// keeps following any leader of its term.
+    fn stay_at_term_ceiling(&mut self) -> Result<()> {
+        self.become_follower(self.term, self.leader)
     }
 
     /// Becomes a candidate for a (pre-)vote round holding its own vote.
@@ -357,11 +371,14 @@ impl<L: RaftLog> RaftNode<L> {
 
     pub(super) fn handle_pre_vote_reply(&mut self, reply: PreVoteReply) -> Result<()> {
         let expected_term = if reply.vote_granted {
-            self.term + 1
+            next_term(self.term)
         } else {
-            self.term
+            Some(self.term)
         };
-        if self.role != Role::Candidate || !self.campaign.pre_vote || reply.term != expected_term {
+        if self.role != Role::Candidate
+            || !self.campaign.pre_vote
+            || Some(reply.term) != expected_term
+        {
             return Ok(());
         }
         self.count_vote(reply.from, reply.vote_granted)

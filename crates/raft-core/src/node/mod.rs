@@ -452,6 +452,8 @@ impl<L: RaftLog> RaftNode<L> {
             self.start_read_rounds();
             self.release_reads();
         }
+        // A read that failed during the step fails it like a write would.
+        crate::log::check_reads(&self.log)?;
         debug_assert!(
             self.last_applied <= self.commit_index && self.commit_index <= self.log.last_index(),
             "node {}: applied {} <= commit {} <= last {} broken",
@@ -478,7 +480,9 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn handle_message(&mut self, message: Message) -> Result<()> {
-        if message.from() == self.id() {
+        if message.from() == self.id() || !crate::plausible::is_plausible(&message) {
+            // Our own echo, or corrupt terms (PROTOCOL.md §2.1): dropped
+            // before the term rules, so they change nothing.
             return Ok(());
         }
         if let Message::AppendEntries(request) = &message

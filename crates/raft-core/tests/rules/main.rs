@@ -9,6 +9,7 @@
 #![allow(clippy::cast_possible_truncation)]
 
 mod common;
+mod mini_cluster;
 
 mod bad_input;
 mod check_quorum;
@@ -23,3 +24,5 @@ mod replication;
 mod snapshot;
 mod step_many;
 mod stickiness;
+mod storage_failure;
+mod term_ceiling;
