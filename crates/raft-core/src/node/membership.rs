@@ -111,7 +111,17 @@ impl<L: RaftLog> RaftNode<L> {
                 .filter(|&member| member != id)
                 .collect();
             let last_index = self.log.last_index();
+            let joined: Vec<NodeId> = others
+                .iter()
+                .copied()
+                .filter(|&member| self.progress.get(member).is_none())
+                .collect();
             self.progress.track_exactly(&others, last_index);
+            // Probe a new member at once rather than at the next heartbeat:
+            // it has everything to catch up on.
+            for member in joined {
+                self.send_append(member, true);
+            }
         }
     }
 
