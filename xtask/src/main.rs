@@ -32,6 +32,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("in_memory_cluster", ""),
     ("replicated_log", ""),
     ("partition_recovery", ""),
+    ("snapshot_catchup", ""),
     ("persistent_node", "persistence"),
 ];
 
