@@ -10,8 +10,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use raft_io::{
-    Action, Error, Event, Index, MemoryTransport, NodeId, RaftConfig, RaftNode, RaftTransport,
+    Action, Error, Event, Index, MemoryTransport, NodeId, RaftConfig, RaftLog, RaftNode,
+    RaftTransport,
 };
+
+/// How long the helpers wait for an outcome before they give up.
+const MAX_WAIT_TICKS: u32 = 200;
 
 /// What an example's `main` returns.
 pub type Outcome<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -213,34 +217,56 @@ impl<M: StateMachine> Cluster<M> {
             .map(|n| n.id())
     }
 
-    /// Asks the leader for a membership change, retrying
-    /// while it answers `ConfigInProgress` (a change still uncommitted, or
-    /// a new leader that has not yet committed an entry of its term), then
-    /// waits until the leader of the moment has committed it. Any other
-    /// refusal is returned.
+    /// Asks the leader for a membership change and waits until it commits
+    /// (see [`request`](Self::request) and
+    /// [`wait_config_committed`](Self::wait_config_committed)).
     pub fn change_membership(&mut self, event: Event) -> Outcome {
-        const MAX_TICKS: u32 = 200;
-        let mut accepted = false;
-        for _ in 0..MAX_TICKS {
+        self.request(event.clone())?;
+        self.wait_config_committed()
+            .map_err(|e| format!("{event:?}: {e}").into())
+    }
+
+    /// Hands `event` to the leader, retrying while it answers
+    /// `ConfigInProgress` (a change still uncommitted, or a new leader that
+    /// has not yet committed an entry of its term) or while there is no
+    /// leader. Returns the leader that accepted it; any other refusal is
+    /// returned as the error.
+    pub fn request(&mut self, event: Event) -> Outcome<NodeId> {
+        for _ in 0..MAX_WAIT_TICKS {
             let leader = self.elect()?;
             match self.step(leader, event.clone()) {
-                Ok(()) => {
-                    accepted = true;
-                    break;
-                }
+                Ok(()) => return Ok(leader),
                 Err(Error::ConfigInProgress | Error::NotLeader { .. }) => self.tick()?,
                 Err(error) => return Err(error.into()),
             }
         }
-        if !accepted {
-            return Err(format!("{event:?} still refused after {MAX_TICKS} ticks").into());
-        }
-        let committed = self.run_until(MAX_TICKS, |c| {
+        Err(format!("{event:?} still refused after {MAX_WAIT_TICKS} ticks").into())
+    }
+
+    /// Ticks until the leader of the moment has committed its
+    /// configuration (and left a joint one).
+    pub fn wait_config_committed(&mut self) -> Outcome {
+        let committed = self.run_until(MAX_WAIT_TICKS, |c| {
             c.leader()
                 .is_some_and(|leader| !c.nodes[&leader].is_config_pending())
         })?;
         if !committed {
-            return Err(format!("{event:?} not committed within {MAX_TICKS} ticks").into());
+            return Err(format!("configuration not committed within {MAX_WAIT_TICKS} ticks").into());
+        }
+        Ok(())
+    }
+
+    /// Proposes `command` at the leader and waits until the leader applied
+    /// it (it committed).
+    pub fn write(&mut self, command: &[u8]) -> Outcome {
+        let leader = self.elect()?;
+        let target = self.nodes[&leader].log().last_index() + 1;
+        self.step(leader, Event::Propose(command.to_vec()))?;
+        let applied = self.run_until(MAX_WAIT_TICKS, |c| {
+            c.nodes.get(&leader).is_some_and(|n| n.last_applied() >= target)
+        })?;
+        if !applied {
+            return Err(format!("node {leader} did not commit index {target}").into());
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("replicated_log", ""),
     ("partition_recovery", ""),
     ("snapshot_catchup", ""),
+    ("membership", ""),
     ("persistent_node", "persistence"),
 ];
 
