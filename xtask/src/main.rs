@@ -34,6 +34,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("partition_recovery", ""),
     ("snapshot_catchup", ""),
     ("membership", ""),
+    ("learner", ""),
     ("persistent_node", "persistence"),
 ];
 
