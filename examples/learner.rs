@@ -19,9 +19,16 @@ fn main() -> Outcome {
 
     cluster.start(RaftConfig::joining(4));
     cluster.change_membership(Event::AddLearner(4))?;
-    assert!(cluster.run_until(100, |c| c.converged())?, "the learner catches up");
+    assert!(
+        cluster.run_until(100, |c| c.converged())?,
+        "the learner catches up"
+    );
     for (id, node) in &cluster.nodes {
-        assert_eq!((node.members(), node.learners()), (&[1, 2, 3][..], &[4][..]), "node {id}");
+        assert_eq!(
+            (node.members(), node.learners()),
+            (&[1, 2, 3][..], &[4][..]),
+            "node {id}"
+        );
     }
     assert_eq!(cluster.applied[&4], cluster.applied[&leader]);
     println!(
@@ -53,7 +60,10 @@ fn main() -> Outcome {
         cluster.nodes[&leader].commit_index()
     );
     assert_eq!(cluster.nodes[&leader].role(), Role::Leader);
-    assert!(cluster.nodes[&4].log().last_index() >= index, "the learner has the entry");
+    assert!(
+        cluster.nodes[&4].log().last_index() >= index,
+        "the learner has the entry"
+    );
     assert!(learner_match >= Some(index), "and acknowledged it");
     assert!(
         cluster.nodes[&leader].commit_index() < index,

@@ -25,8 +25,13 @@ fn main() -> Outcome {
     let joining = &cluster.nodes[&4];
     assert_eq!((joining.role(), joining.term()), (Role::Follower, 0));
     assert!(joining.members().is_empty());
-    assert_eq!(cluster.seen[&4].messages_sent, 0, "it never asked for a vote");
-    println!("node 4 started with RaftConfig::joining: 100 ticks later it is a silent follower in term 0");
+    assert_eq!(
+        cluster.seen[&4].messages_sent, 0,
+        "it never asked for a vote"
+    );
+    println!(
+        "node 4 started with RaftConfig::joining: 100 ticks later it is a silent follower in term 0"
+    );
 
     cluster.change_membership(Event::AddServer(4))?;
     cluster.write(b"after adding 4")?;
@@ -34,7 +39,10 @@ fn main() -> Outcome {
     print_members("added node 4", &cluster);
     assert_every_node_lists(&cluster, &[1, 2, 3, 4]);
     assert_eq!(
-        cluster.seen[&4].membership_changes.last().map(Vec::as_slice),
+        cluster.seen[&4]
+            .membership_changes
+            .last()
+            .map(Vec::as_slice),
         Some(&[1, 2, 3, 4][..]),
         "node 4 learned its configuration from the log"
     );
@@ -51,14 +59,21 @@ fn main() -> Outcome {
     let campaign_messages = cluster.seen[&removed].messages_sent - sent_before;
     assert!(campaign_messages > 0, "the removed node did campaign");
     assert_eq!(cluster.leader(), Some(leader));
-    assert_eq!(cluster.nodes[&leader].term(), term, "node {removed} disrupted nobody");
+    assert_eq!(
+        cluster.nodes[&leader].term(),
+        term,
+        "node {removed} disrupted nobody"
+    );
     println!(
         "removed node {removed} sent {campaign_messages} campaign messages in 100 ticks; \
          node {leader} still leads term {term}"
     );
     cluster.stop(removed);
     cluster.write(b"after removing one")?;
-    let voters: Vec<NodeId> = [1, 2, 3, 4].into_iter().filter(|&id| id != removed).collect();
+    let voters: Vec<NodeId> = [1, 2, 3, 4]
+        .into_iter()
+        .filter(|&id| id != removed)
+        .collect();
     assert!(cluster.run_until(100, |c| c.converged())?);
     print_members(&format!("removed node {removed}, stopped it"), &cluster);
     assert_every_node_lists(&cluster, &voters);
@@ -95,7 +110,10 @@ fn main() -> Outcome {
     cluster.wait_config_committed()?;
     let old_leader = leader;
     let leader = cluster.elect()?;
-    assert!(new_voters.contains(&leader), "the new leader is one of C_new");
+    assert!(
+        new_voters.contains(&leader),
+        "the new leader is one of C_new"
+    );
     assert_ne!(cluster.nodes[&old_leader].role(), Role::Leader);
     println!(
         "node {old_leader} stepped down; node {leader} leads; MembershipChanged at node {old_leader}: {:?}",
@@ -116,7 +134,10 @@ fn main() -> Outcome {
     ]
     .map(|c| c.as_bytes().to_vec())
     .to_vec();
-    assert_eq!(cluster.applied[&5], expected, "node 5 caught up with the whole log");
+    assert_eq!(
+        cluster.applied[&5], expected,
+        "node 5 caught up with the whole log"
+    );
     println!("every node applied the same {} commands", expected.len());
     Ok(())
 }

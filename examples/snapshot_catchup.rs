@@ -50,13 +50,19 @@ fn main() -> Outcome {
 
     cluster.heal();
     let caught_up = cluster.run_until(100, |c| c.converged())?;
-    assert!(caught_up, "node {lagging} catches up and all nodes converge");
+    assert!(
+        caught_up,
+        "node {lagging} catches up and all nodes converge"
+    );
     let restored = &cluster.seen[&lagging].snapshots_restored;
     println!("healed: node {lagging} installed the leader's snapshot at {restored:?}");
     assert!(!restored.is_empty(), "node {lagging} caught up by snapshot");
 
     for (id, applied) in &cluster.applied {
-        assert_eq!(applied, &commands, "node {id} holds every command, in order");
+        assert_eq!(
+            applied, &commands,
+            "node {id} holds every command, in order"
+        );
     }
     println!(
         "all 3 nodes hold the same {} commands (commit index {})",

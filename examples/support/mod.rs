@@ -251,7 +251,9 @@ impl<M: StateMachine> Cluster<M> {
                 .is_some_and(|leader| !c.nodes[&leader].is_config_pending())
         })?;
         if !committed {
-            return Err(format!("configuration not committed within {MAX_WAIT_TICKS} ticks").into());
+            return Err(
+                format!("configuration not committed within {MAX_WAIT_TICKS} ticks").into(),
+            );
         }
         Ok(())
     }
@@ -263,7 +265,9 @@ impl<M: StateMachine> Cluster<M> {
         let target = self.nodes[&leader].log().last_index() + 1;
         self.step(leader, Event::Propose(command.to_vec()))?;
         let applied = self.run_until(MAX_WAIT_TICKS, |c| {
-            c.nodes.get(&leader).is_some_and(|n| n.last_applied() >= target)
+            c.nodes
+                .get(&leader)
+                .is_some_and(|n| n.last_applied() >= target)
         })?;
         if !applied {
             return Err(format!("node {leader} did not commit index {target}").into());

@@ -35,6 +35,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("snapshot_catchup", ""),
     ("membership", ""),
     ("learner", ""),
+    ("kv_store", ""),
     ("persistent_node", "persistence"),
 ];
 
