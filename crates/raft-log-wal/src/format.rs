@@ -5,7 +5,7 @@
 //! total: each read is bounds-checked against the record, and nothing is
 //! allocated beyond what the record itself holds.
 
-use raft_core::{EntryKind, HardState, Index, LogEntry, NodeId, Snapshot, Term};
+use raft_core::{EntryKind, HardState, Index, LogEntry, Membership, NodeId, Snapshot, Term};
 
 /// The only record version this build writes and reads.
 pub(crate) const VERSION: u8 = 1;
@@ -185,7 +185,10 @@ pub(crate) fn encode_snapshot_marker(out: &mut Vec<u8>, index: Index, term: Term
 }
 
 /// Encodes the body of a snapshot file.
-pub(crate) fn encode_snapshot_file(snapshot: &Snapshot) -> Result<Vec<u8>, &'static str> {
+pub(crate) fn encode_snapshot_file(
+    snapshot: &Snapshot,
+    membership: &Membership,
+) -> Result<Vec<u8>, &'static str> {
     let voters = u32::try_from(snapshot.config.len()).map_err(|_| "too many voters")?;
     let mut out =
         Vec::with_capacity(2 + 8 + 8 + 4 + 8 * snapshot.config.len() + 8 + snapshot.data.len());
@@ -200,8 +203,9 @@ pub(crate) fn encode_snapshot_file(snapshot: &Snapshot) -> Result<Vec<u8>, &'sta
     out.extend_from_slice(&snapshot.data);
     // Learners and outgoing voters follow only when there are any, so a
     // file without them reads as it did before they were recorded.
-    if !snapshot.learners.is_empty() || !snapshot.outgoing.is_empty() {
-        for ids in [&snapshot.learners, &snapshot.outgoing] {
+    let (learners, outgoing) = (membership.learners(), membership.outgoing_voters());
+    if !learners.is_empty() || !outgoing.is_empty() {
+        for ids in [learners, outgoing] {
             let count = u32::try_from(ids.len()).map_err(|_| "too many members")?;
             out.extend_from_slice(&count.to_le_bytes());
             for id in ids {
@@ -212,8 +216,9 @@ pub(crate) fn encode_snapshot_file(snapshot: &Snapshot) -> Result<Vec<u8>, &'sta
     Ok(out)
 }
 
-/// Decodes the body of a snapshot file.
-pub(crate) fn decode_snapshot_file(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+/// Decodes the body of a snapshot file: the snapshot, and the whole
+/// configuration recorded with it.
+pub(crate) fn decode_snapshot_file(bytes: &[u8]) -> Result<(Snapshot, Membership), DecodeError> {
     let mut reader = Reader::new(bytes);
     if reader.u8()? != VERSION {
         return Err("unknown snapshot version");
@@ -226,13 +231,14 @@ pub(crate) fn decode_snapshot_file(bytes: &[u8]) -> Result<Snapshot, DecodeError
     let config = read_ids(&mut reader)?;
     let len = usize::try_from(reader.u64()?).map_err(|_| "snapshot data too long")?;
     let data = reader.take(len)?.to_vec();
-    let mut snapshot = Snapshot::with_config(index, term, config, data);
-    if reader.remaining() > 0 {
-        snapshot.learners = read_ids(&mut reader)?;
-        snapshot.outgoing = read_ids(&mut reader)?;
-    }
+    let (learners, outgoing) = if reader.remaining() > 0 {
+        (read_ids(&mut reader)?, read_ids(&mut reader)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     reader.finish()?;
-    Ok(snapshot)
+    let membership = Membership::from_parts(config.clone(), outgoing, learners);
+    Ok((Snapshot::with_config(index, term, config, data), membership))
 }
 
 /// A `u32` count and that many node ids.
@@ -426,11 +432,9 @@ mod tests {
         let joint = raft_core::Membership::with_learners([1, 2, 3], [7])
             .enter_joint([2, 3, 4], [7])
             .unwrap();
-        let snap = Snapshot::with_membership(9, 2, &joint, b"state".to_vec());
-        let bytes = encode_snapshot_file(&snap).unwrap();
-        let back = decode_snapshot_file(&bytes).unwrap();
-        assert_eq!(back.membership(), Some(joint));
-        assert_eq!(back, snap);
+        let snap = Snapshot::with_config(9, 2, joint.voters().to_vec(), b"state".to_vec());
+        let bytes = encode_snapshot_file(&snap, &joint).unwrap();
+        assert_eq!(decode_snapshot_file(&bytes).unwrap(), (snap, joint));
     }
 
     #[test]
@@ -446,8 +450,9 @@ mod tests {
     #[test]
     fn snapshot_file_round_trips() {
         let snap = Snapshot::with_config(9, 3, vec![1, 5], b"state".to_vec());
-        let bytes = encode_snapshot_file(&snap).unwrap();
-        assert_eq!(decode_snapshot_file(&bytes).unwrap(), snap);
+        let voters = Membership::new([1, 5]);
+        let bytes = encode_snapshot_file(&snap, &voters).unwrap();
+        assert_eq!(decode_snapshot_file(&bytes).unwrap(), (snap, voters));
         for cut in 0..bytes.len() {
             assert!(decode_snapshot_file(&bytes[..cut]).is_err());
         }

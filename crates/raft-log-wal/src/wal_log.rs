@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use raft_core::log::check_contiguous;
-use raft_core::{EntryKind, Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
+use raft_core::{
+    EntryKind, Error, HardState, Index, LogEntry, Membership, RaftLog, Result, Snapshot, Term,
+};
 use wal_db::{Wal, WalError};
 
 use crate::compact::{self, LiveState};
@@ -77,6 +79,8 @@ pub struct WalLog {
     store: ReadAheadStore,
     index: LogIndex,
     snapshot: Option<Snapshot>,
+    /// The whole configuration recorded with `snapshot`.
+    snapshot_membership: Option<Membership>,
     /// Reused encode buffers, so steady-state appends do not allocate.
     buf: Vec<u8>,
     commands: Vec<(usize, u32)>,
@@ -126,9 +130,12 @@ impl WalLog {
         let (wal, store) = open_wal("open", &wal_path)?;
         let index = replay(&wal, &wal_path)?;
         store.end_read_ahead();
-        let snapshot = match index.snapshot_index {
-            0 => None,
-            at => Some(snapshot_file::read(&dir, at, index.snapshot_term)?),
+        let (snapshot, snapshot_membership) = match index.snapshot_index {
+            0 => (None, None),
+            at => {
+                let (snapshot, membership) = snapshot_file::read(&dir, at, index.snapshot_term)?;
+                (Some(snapshot), Some(membership))
+            }
         };
         let keep = snapshot.as_ref().map(|snap| (snap.index, snap.term));
         snapshot_file::remove_others(&dir, keep)?;
@@ -141,6 +148,7 @@ impl WalLog {
             store,
             index,
             snapshot,
+            snapshot_membership,
             buf: Vec::new(),
             commands: Vec::new(),
             failed: OnceLock::new(),
@@ -216,9 +224,9 @@ impl WalLog {
     }
 
     /// Writes the snapshot file, then the compacted log, and switches over.
-    fn install(&mut self, snapshot: &Snapshot) -> Result<()> {
+    fn install(&mut self, snapshot: &Snapshot, membership: &Membership) -> Result<()> {
         const CONTEXT: &str = "apply snapshot";
-        snapshot_file::write(&self.dir, snapshot)?;
+        snapshot_file::write(&self.dir, snapshot, membership)?;
         let keep_from = match self.index.term_at(snapshot.index) {
             Some(term) if term == snapshot.term => {
                 self.index.position(snapshot.index).map_or(0, |pos| pos + 1)
@@ -243,6 +251,7 @@ impl WalLog {
         self.index.snapshot_index = snapshot.index;
         self.index.snapshot_term = snapshot.term;
         self.snapshot = Some(snapshot.clone());
+        self.snapshot_membership = Some(membership.clone());
         sync_dir(&self.dir).map_err(|error| self.fail(storage(CONTEXT, &self.dir, error)))?;
         // The log now durably refers to the new snapshot; older files are
         // unreferenced. Removing them is housekeeping (open repeats it), so
@@ -364,7 +373,40 @@ impl RaftLog for WalLog {
         if snapshot.index <= self.index.snapshot_index {
             return Ok(());
         }
-        self.install(snapshot)
+        self.install(snapshot, &Membership::new(snapshot.config.iter().copied()))
+    }
+
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        self.check_failed("apply snapshot")?;
+        if snapshot.index <= self.index.snapshot_index {
+            return Ok(());
+        }
+        self.install(snapshot, membership)
+    }
+
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.snapshot_membership.clone()
+    }
+
+    fn snapshot_len(&self) -> u64 {
+        self.snapshot
+            .as_ref()
+            .map_or(0, |snapshot| snapshot.data.len() as u64)
+    }
+
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        let Some(data) = self.snapshot.as_ref().map(|snapshot| &snapshot.data) else {
+            return Vec::new();
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let end = start.saturating_add(len).min(data.len());
+        data[start..end].to_vec()
     }
 }
 

@@ -5,6 +5,7 @@ mod memory;
 pub use memory::MemoryLog;
 
 use crate::error::{Error, Result};
+use crate::membership::Membership;
 use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// Where the log and the hard state live. The node reads and writes through
@@ -115,6 +116,52 @@ pub trait RaftLog {
     /// The stored snapshot, if any.
     fn snapshot(&self) -> Option<Snapshot> {
         None
+    }
+
+    /// **(ours)** The whole configuration recorded with the stored snapshot
+    /// (voters, learners, outgoing voters while joint). The default reads
+    /// the snapshot's voters; a backend that overrides
+    /// [`apply_snapshot_with_membership`](Self::apply_snapshot_with_membership)
+    /// overrides this too.
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.snapshot()
+            .filter(|snapshot| !snapshot.config.is_empty())
+            .map(|snapshot| Membership::new(snapshot.config))
+    }
+
+    /// **(ours)** Like [`apply_snapshot`](Self::apply_snapshot), also
+    /// recording the whole configuration at the snapshot's index. The node
+    /// always calls this one. The default keeps only the voters (in
+    /// `snapshot.config`), so learners and a joint state survive a restart
+    /// only with a backend that overrides it (`MemoryLog` and `WalLog` do).
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        let _ = membership;
+        self.apply_snapshot(snapshot)
+    }
+
+    /// **(ours)** Length in bytes of the stored snapshot's data (`0` with
+    /// none). Override to avoid reading the data.
+    fn snapshot_len(&self) -> u64 {
+        self.snapshot()
+            .map_or(0, |snapshot| snapshot.data.len() as u64)
+    }
+
+    /// **(ours)** Up to `len` bytes of the stored snapshot's data from
+    /// `offset`: what a leader streams to a follower one chunk at a time.
+    /// Override to read a chunk without materialising the whole snapshot.
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        let Some(snapshot) = self.snapshot() else {
+            return Vec::new();
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(snapshot.data.len());
+        let end = start.saturating_add(len).min(snapshot.data.len());
+        snapshot.data[start..end].to_vec()
     }
 
     /// Store `snapshot` and drop the entries it covers. If the log holds the

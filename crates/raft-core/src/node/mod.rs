@@ -89,6 +89,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     failed: Option<Error>,
     /// Applied index at the last `Action::Snapshot` hint.
     snapshot_hinted_at: Index,
+    /// A snapshot being streamed to us, chunk by chunk.
+    incoming: Option<snapshot::IncomingSnapshot>,
     /// A leadership transfer in progress (thesis 3.10).
     transfer: Option<transfer::Transfer>,
     /// Output of the current step; swapped with the caller's buffer.
@@ -145,6 +147,7 @@ impl<L: RaftLog> RaftNode<L> {
             unsynced: false,
             failed: None,
             snapshot_hinted_at: snapshot_index,
+            incoming: None,
             transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
@@ -503,6 +506,11 @@ impl<L: RaftLog> RaftNode<L> {
             Message::AppendEntriesReply(m) => self.handle_append_reply(m),
             Message::InstallSnapshot(m) => self.handle_install_snapshot(m),
             Message::InstallSnapshotReply(m) => self.handle_install_snapshot_reply(m),
+            Message::SnapshotChunk(m) => self.handle_snapshot_chunk(m),
+            Message::SnapshotChunkReply(m) => {
+                self.handle_snapshot_chunk_reply(m);
+                Ok(())
+            }
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
             Message::ReadProbe(m) => self.handle_read_probe(m),
             Message::ReadProbeReply(m) => self.handle_read_probe_reply(m),
@@ -595,16 +603,13 @@ impl<L: RaftLog> RaftNode<L> {
 /// of the log after it, committed or not (thesis 4.1).
 fn recover_configs<L: RaftLog>(config: &RaftConfig, log: &L) -> ConfigHistory {
     let snapshot_index = log.snapshot_index();
-    let base = log
-        .snapshot()
-        .and_then(|snapshot| snapshot.membership())
-        .unwrap_or_else(|| {
-            if config.is_joining() {
-                Membership::default()
-            } else {
-                Membership::new(config.peers().iter().copied().chain([config.id()]))
-            }
-        });
+    let base = log.snapshot_membership().unwrap_or_else(|| {
+        if config.is_joining() {
+            Membership::default()
+        } else {
+            Membership::new(config.peers().iter().copied().chain([config.id()]))
+        }
+    });
     let mut configs = ConfigHistory::new(snapshot_index, base);
     for index in snapshot_index + 1..=log.last_index() {
         if log.kind_at(index) == Some(crate::types::EntryKind::Config)
