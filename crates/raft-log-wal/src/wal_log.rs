@@ -15,7 +15,7 @@ use crate::fsutil::{WAL_FILE, remove_temp_files, storage, sync_dir, wal_error};
 use crate::index::{LogIndex, Slot};
 use crate::lock::lock_dir;
 use crate::reads::{bounded_count, read_entries};
-use crate::recovery::{WAL_DB_HEADER_LEN, open_wal, replay};
+use crate::recovery::{MAX_RECORD_LEN, WAL_DB_HEADER_LEN, open_wal, replay};
 use crate::snapshot_file;
 use crate::store::ReadAheadStore;
 
@@ -278,6 +278,15 @@ impl RaftLog for WalLog {
         let slots = self.range(from, to);
         let count = bounded_count(slots, bytes_max);
         self.read(from, slots.get(..count).unwrap_or_default())
+    }
+
+    /// One append is one record, which wal-db caps at 64 MiB: the limit,
+    /// less the record's own header. Each entry's framing is within the
+    /// [`ENTRY_OVERHEAD_BYTES`](raft_core::log::ENTRY_OVERHEAD_BYTES) the
+    /// node counts per entry.
+    fn max_append_bytes(&self) -> usize {
+        const _: () = assert!(format::ENTRY_HEADER_LEN <= raft_core::log::ENTRY_OVERHEAD_BYTES);
+        (MAX_RECORD_LEN as usize).saturating_sub(format::ENTRIES_HEADER_LEN)
     }
 
     fn read_error(&self) -> Option<Error> {

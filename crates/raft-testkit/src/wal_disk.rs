@@ -349,6 +349,10 @@ impl RaftLog for WalDisk {
         self.log.read_error()
     }
 
+    fn max_append_bytes(&self) -> usize {
+        self.log.max_append_bytes()
+    }
+
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         let mut prev_term = self.log.last_term();
         self.log.append(entries)?;

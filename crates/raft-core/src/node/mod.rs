@@ -7,6 +7,7 @@
 mod election;
 mod membership;
 mod progress;
+mod proposal_size;
 mod quorum;
 mod read_index;
 mod replication;
@@ -77,6 +78,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     reads: ReadIndex,
     /// Proposals accepted this step, appended to the log in one write.
     pending_proposals: Vec<LogEntry>,
+    /// What `pending_proposals` costs against `RaftLog::max_append_bytes`.
+    pending_proposal_bytes: usize,
     /// The leader has new entries to send once the step's writes are done.
     broadcast_pending: bool,
     /// Last index known durable: the leader counts itself only up to here
@@ -152,6 +155,7 @@ impl<L: RaftLog> RaftNode<L> {
             progress: ProgressTracker::default(),
             reads: ReadIndex::default(),
             pending_proposals: Vec::new(),
+            pending_proposal_bytes: 0,
             broadcast_pending: false,
             unsynced: false,
             failed: None,
@@ -449,6 +453,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// the rest of the step's proposals) and followers at the step's end.
     fn propose(&mut self, command: Vec<u8>) -> Result<()> {
         self.ensure_leader()?;
+        self.make_room_for_proposal(command.len())?;
         let index = self.log.last_index() + self.pending_proposals.len() as Index + 1;
         self.pending_proposals
             .push(LogEntry::new(self.term, index, command));
@@ -461,6 +466,7 @@ impl<L: RaftLog> RaftNode<L> {
         }
         self.log.append(&self.pending_proposals)?;
         self.pending_proposals.clear();
+        self.pending_proposal_bytes = 0;
         self.unsynced = true;
         self.broadcast_pending = true;
         Ok(())

@@ -18,6 +18,7 @@ mod election;
 mod monotonic;
 mod persistence;
 mod pre_vote;
+mod proposal_size;
 mod read_index;
 mod replication;
 mod snapshot;
