@@ -61,7 +61,8 @@ pub(crate) fn replay(wal: &Wal<ReadAheadStore>, path: &Path) -> Result<LogIndex>
 
 /// Applies one record at `lsn` to `index`.
 fn apply(index: &mut LogIndex, lsn: u64, bytes: &[u8]) -> Result<(), String> {
-    match format::decode(bytes)? {
+    let (record, _mark) = format::decode(bytes)?;
+    match record {
         Record::Entries(batch) => {
             let expected = index.last_index() + 1;
             if batch.first != expected {
@@ -80,6 +81,7 @@ fn apply(index: &mut LogIndex, lsn: u64, bytes: &[u8]) -> Result<(), String> {
                     pos: base + entry.command_offset as u64,
                     len: entry.len,
                     kind: entry.kind,
+                    checked: entry.checked,
                 });
             })?;
         }

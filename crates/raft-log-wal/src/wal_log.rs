@@ -82,6 +82,10 @@ pub struct WalLog {
     commands: Vec<(usize, u32)>,
     /// The first failure that left memory and file possibly out of step.
     failed: OnceLock<String>,
+    /// The length of `log.wal` as of the last completed sync: every record
+    /// carries it as its sync mark, so recovery can tell damage to synced
+    /// data from the loss of unsynced writes (PROTOCOL.md §10).
+    synced_len: u64,
     /// Held for the log's lifetime; declared last so it is released after
     /// the files are closed.
     _lock: File,
@@ -126,6 +130,12 @@ impl WalLog {
         let (wal, store) = open_wal("open", &wal_path)?;
         let index = replay(&wal, &wal_path)?;
         store.end_read_ahead();
+        // What we recovered may still sit only in the page cache (a process
+        // crash, not a power loss): make it durable before the node acts on
+        // it, and start the sync marks from there.
+        wal.sync()
+            .map_err(|error| wal_error("open", &wal_path, error))?;
+        let synced_len = wal.len();
         let snapshot = match index.snapshot_index {
             0 => None,
             at => Some(snapshot_file::read(&dir, at, index.snapshot_term)?),
@@ -144,6 +154,7 @@ impl WalLog {
             buf: Vec::new(),
             commands: Vec::new(),
             failed: OnceLock::new(),
+            synced_len,
             _lock: lock,
         })
     }
@@ -239,6 +250,8 @@ impl WalLog {
             .map_err(|error| storage(CONTEXT, &self.wal_path, error))?;
         self.wal = rewritten.wal;
         self.store = rewritten.store;
+        // The rewritten file was synced whole before the rename.
+        self.synced_len = self.wal.len();
         self.index.slots = rewritten.slots;
         self.index.snapshot_index = snapshot.index;
         self.index.snapshot_term = snapshot.term;
@@ -303,6 +316,7 @@ impl RaftLog for WalLog {
             &mut self.buf,
             entries.iter(),
             first.index,
+            self.synced_len,
             &mut self.commands,
         )
         .map_err(|reason| storage("append", &self.wal_path, reason))?;
@@ -314,6 +328,7 @@ impl RaftLog for WalLog {
                 pos: base + offset as u64,
                 len,
                 kind: entry.kind,
+                checked: true,
             });
         }
         Ok(())
@@ -327,7 +342,7 @@ impl RaftLog for WalLog {
         if from > self.index.last_index() {
             return Ok(()); // nothing to remove, nothing to record
         }
-        format::encode_truncate(&mut self.buf, from);
+        format::encode_truncate(&mut self.buf, from, self.synced_len);
         self.write_record("truncate")?;
         self.index.truncate(from);
         Ok(())
@@ -342,7 +357,7 @@ impl RaftLog for WalLog {
         if state == self.index.hard_state {
             return Ok(()); // already written; the next sync covers it
         }
-        format::encode_hard_state(&mut self.buf, state);
+        format::encode_hard_state(&mut self.buf, state, self.synced_len);
         self.write_record("set hard state")?;
         self.index.hard_state = state;
         Ok(())
@@ -350,9 +365,12 @@ impl RaftLog for WalLog {
 
     fn sync(&mut self) -> Result<()> {
         self.check_failed("sync")?;
+        let len = self.wal.len();
         self.wal
             .sync()
-            .map_err(|error| self.fail(wal_error("sync", &self.wal_path, error)))
+            .map_err(|error| self.fail(wal_error("sync", &self.wal_path, error)))?;
+        self.synced_len = len;
+        Ok(())
     }
 
     fn snapshot_index(&self) -> Index {

@@ -138,7 +138,7 @@ fn a_lost_earlier_write_behind_a_later_one_is_refused_not_guessed() {
 #[test]
 fn unknown_version_tag_or_a_misfit_record_names_its_offset() {
     let cases: [(&[u8], &str); 4] = [
-        (&[2, 1, 0, 0], "unknown record version"),
+        (&[3, 1, 0, 0], "unknown record version"),
         (&[1, 99], "unknown record tag"),
         (&[1, 2, 0, 0, 0, 0, 0, 0, 0, 0], "covered by the snapshot"),
         (&[1, 3, 0], "record is truncated"),

@@ -180,6 +180,16 @@ pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
     Ok(())
 }
 
+/// The error a failed step reports: a storage failure that followed a
+/// failed read (a committed entry that read back as missing, say) is
+/// reported as the read failure, its cause.
+pub(crate) fn first_cause(log: &impl RaftLog, error: Error) -> Error {
+    match (&error, check_reads(log)) {
+        (Error::Storage { .. }, Err(cause)) => cause,
+        _ => error,
+    }
+}
+
 /// Fails with the log's latched read error, if any (see
 /// [`RaftLog::read_error`]), always as an [`Error::Storage`], so the node
 /// stops whatever the backend reported.

@@ -354,7 +354,9 @@ impl<L: RaftLog> RaftNode<L> {
         }
         let len_before = out.len();
         std::mem::swap(&mut self.out, out);
-        let result = handle(self).and_then(|()| self.finish_step());
+        let result = handle(self)
+            .and_then(|()| self.finish_step())
+            .map_err(|error| crate::log::first_cause(&self.log, error));
         std::mem::swap(&mut self.out, out);
         if let Err(error) = &result {
             out.truncate(len_before);
