@@ -189,7 +189,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record<'_>, SyncMark), DecodeError
 /// What the start of a record body says about syncs, if it looks like one
 /// of ours (a known version and tag): `Some(mark)`. For recovery's scan past
 /// damage, before it pays for a checksum.
-#[allow(dead_code, reason = "used by recovery past damage, next commit")]
 pub(crate) fn peek_sync_mark(body: &[u8]) -> Option<SyncMark> {
     let (&version, &tag) = (body.first()?, body.get(1)?);
     if !matches!(

@@ -30,6 +30,7 @@ mod format;
 mod fsutil;
 mod index;
 mod lock;
+mod past_damage;
 mod reads;
 mod recovery;
 mod snapshot_file;

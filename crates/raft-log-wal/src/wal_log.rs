@@ -15,7 +15,7 @@ use crate::fsutil::{WAL_FILE, remove_temp_files, storage, sync_dir, wal_error};
 use crate::index::{LogIndex, Slot};
 use crate::lock::lock_dir;
 use crate::reads::{bounded_count, read_entries};
-use crate::recovery::{MAX_RECORD_LEN, WAL_DB_HEADER_LEN, open_wal, replay};
+use crate::recovery::{MAX_RECORD_LEN, WAL_DB_HEADER_LEN, open_recovering, replay};
 use crate::snapshot_file;
 use crate::store::ReadAheadStore;
 
@@ -127,7 +127,7 @@ impl WalLog {
                 "the log file is missing but the directory holds snapshot files",
             ));
         }
-        let (wal, store) = open_wal("open", &wal_path)?;
+        let (wal, store) = open_recovering(&wal_path)?;
         let index = replay(&wal, &wal_path)?;
         store.end_read_ahead();
         // What we recovered may still sit only in the page cache (a process

@@ -125,8 +125,10 @@ fn garbage_appended_is_cut() {
 }
 
 #[test]
-fn a_lost_earlier_write_behind_a_later_one_is_refused_not_guessed() {
-    // Write-back may persist a later unsynced record and not an earlier one.
+fn a_lost_synced_write_behind_a_later_one_is_refused_not_guessed() {
+    // Each record was synced, so the record after the hole carries a sync
+    // mark above it: this is damage to synced data, not a lost unsynced
+    // write (for those, see crash.rs).
     let dir = tempfile::tempdir().unwrap();
     let (lsns, _) = four_records(dir.path());
     let (start, end) = (lsns[2] as usize, lsns[3] as usize);
