@@ -28,8 +28,9 @@ use crate::store::ReadAheadStore;
 /// an interrupted write and are removed on open. Put nothing else there.
 ///
 /// **Durability.** `append`, `truncate` and `set_hard_state` each write one
-/// record to the page cache; `sync` makes all of them durable with one
-/// fdatasync. `apply_snapshot` is durable when it returns (it syncs the
+/// record to the page cache, stamped with the file length the last `sync`
+/// made durable (so recovery can tell a lost unsynced write from damage);
+/// `sync` makes all of them durable with one fdatasync. `apply_snapshot` is durable when it returns (it syncs the
 /// snapshot file, the log and the directory), and so is everything written
 /// before it.
 ///
@@ -94,10 +95,13 @@ pub struct WalLog {
 impl WalLog {
     /// Opens the log in directory `path`, creating it if needed, and
     /// recovers its state: a torn final record (a crash mid-write) is cut;
-    /// damage followed by intact records, an unknown record version or tag,
-    /// and a missing or damaged snapshot file are `Error::Storage` naming the
-    /// file and the byte offset. Refused while another `WalLog` (in this
-    /// process or another) has the directory open.
+    /// so is an unsynced record lost behind a later one that survived (a
+    /// power loss; the log restarts from its last synced state, see
+    /// docs/PROTOCOL.md §10). Damage to synced data, an unknown record
+    /// version or tag, and a missing or damaged snapshot file are
+    /// `Error::Storage` naming the file and the byte offset. What was
+    /// recovered is synced before `open` returns. Refused while another
+    /// `WalLog` (in this process or another) has the directory open.
     ///
     /// ```
     /// use raft_log_wal::WalLog;
