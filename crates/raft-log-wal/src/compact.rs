@@ -14,7 +14,7 @@ use raft_core::{HardState, Index, Result, Term};
 use wal_db::{Wal, WalError};
 
 use crate::format;
-use crate::fsutil::{WAL_REWRITE_FILE, storage, wal_error};
+use crate::fsutil::{WAL_FILE, WAL_REWRITE_FILE, storage, wal_error};
 use crate::index::Slot;
 use crate::reads::read_entries;
 use crate::recovery::{WAL_DB_HEADER_LEN, open_wal};
@@ -83,8 +83,9 @@ pub(crate) fn rewrite(
     while !rest.is_empty() {
         let count = chunk_len(rest);
         let (chunk, tail) = rest.split_at(count);
+        // A command that fails its checksum is not copied into the new file.
         let entries = read_entries(source, first, chunk)
-            .map_err(|(_, detail)| storage(CONTEXT, dir, detail))?;
+            .map_err(|(_, detail)| storage(CONTEXT, &dir.join(WAL_FILE), detail))?;
         format::encode_entries(&mut buf, entries.iter(), first, 0, &mut offsets)
             .map_err(|reason| storage(CONTEXT, &path, reason))?;
         let base = append(&buf)? + WAL_DB_HEADER_LEN;

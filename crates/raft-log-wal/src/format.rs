@@ -24,6 +24,10 @@ pub(crate) const TAG_TRUNCATE: u8 = 2;
 pub(crate) const TAG_HARD_STATE: u8 = 3;
 /// A snapshot was stored; apply its compaction rule.
 pub(crate) const TAG_SNAPSHOT: u8 = 4;
+/// A sync completed: its sync mark is the file length it made durable.
+/// Written right after each `sync` (version 2), so the coverage of the last
+/// sync is on file even when no record follows it. No payload.
+pub(crate) const TAG_SYNCED: u8 = 5;
 /// The body of a snapshot file (never found in the log file).
 pub(crate) const TAG_SNAPSHOT_FILE: u8 = 16;
 
@@ -56,6 +60,8 @@ pub(crate) enum Record<'a> {
     HardState(HardState),
     /// A snapshot through `index` (whose entry had `term`) was stored.
     Snapshot { index: Index, term: Term },
+    /// A sync completed (its extent is the record's sync mark).
+    Synced,
 }
 
 /// A record's sync mark: the length of `log.wal` the last completed sync
@@ -180,6 +186,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record<'_>, SyncMark), DecodeError
             index: reader.u64()?,
             term: reader.u64()?,
         },
+        TAG_SYNCED if version == VERSION => Record::Synced,
         _ => return Err("unknown record tag"),
     };
     reader.finish()?;
@@ -193,7 +200,7 @@ pub(crate) fn peek_sync_mark(body: &[u8]) -> Option<SyncMark> {
     let (&version, &tag) = (body.first()?, body.get(1)?);
     if !matches!(
         tag,
-        TAG_ENTRIES | TAG_TRUNCATE | TAG_HARD_STATE | TAG_SNAPSHOT
+        TAG_ENTRIES | TAG_TRUNCATE | TAG_HARD_STATE | TAG_SNAPSHOT | TAG_SYNCED
     ) {
         return None;
     }
@@ -257,6 +264,11 @@ pub(crate) fn encode_hard_state(out: &mut Vec<u8>, state: HardState, mark: u64) 
     };
     out.push(flag);
     out.extend_from_slice(&vote.to_le_bytes());
+}
+
+/// Encodes a `SYNCED` record: a sync made the first `synced` bytes durable.
+pub(crate) fn encode_synced(out: &mut Vec<u8>, synced: u64) {
+    start_record(out, TAG_SYNCED, synced);
 }
 
 /// Encodes a `SNAPSHOT` marker record.
@@ -541,6 +553,11 @@ mod tests {
     #[test]
     fn peek_reads_the_sync_mark_of_a_version_2_record() {
         let mut out = Vec::new();
+        encode_synced(&mut out, 99);
+        assert_eq!(out.len(), RECORD_HEADER_LEN);
+        assert!(matches!(decode(&out).unwrap(), (Record::Synced, Some(99))));
+        assert_eq!(peek_sync_mark(&out), Some(Some(99)));
+        assert!(decode(&[VERSION_1, TAG_SYNCED]).is_err(), "version 2 only");
         encode_truncate(&mut out, 4, 1234);
         assert_eq!(peek_sync_mark(&out), Some(Some(1234)));
         assert_eq!(peek_sync_mark(&out[..5]), None);

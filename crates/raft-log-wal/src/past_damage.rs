@@ -7,9 +7,10 @@
 //! from the last synced state; damage to synced data must refuse.
 //!
 //! Every version-2 record carries a *sync mark*: the file length the last
-//! completed sync had made durable when it was written. So an intact record
-//! after the damage whose mark is above the damaged offset proves the damage
-//! is in synced data. If no intact record says so, everything from the
+//! completed sync had made durable when it was written, and each sync is
+//! followed by a `SYNCED` record carrying what it covered. So an intact
+//! record after the damage whose mark is above the damaged offset proves the
+//! damage is in synced data. If no intact record says so, everything from the
 //! damage on was written after the last sync whose effect survives, and may
 //! be cut. A version-1 record says nothing about syncs, so one found intact
 //! past the damage refuses, as before version 2.

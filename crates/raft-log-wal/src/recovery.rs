@@ -138,6 +138,8 @@ fn apply(index: &mut LogIndex, lsn: u64, bytes: &[u8]) -> Result<(), String> {
             index.truncate(from);
         }
         Record::HardState(state) => index.hard_state = state,
+        // Only recovery past damage reads it (`past_damage`).
+        Record::Synced => {}
         Record::Snapshot { index: at, term } => {
             if at <= index.snapshot_index {
                 return Err(format!(

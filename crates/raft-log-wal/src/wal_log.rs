@@ -87,6 +87,9 @@ pub struct WalLog {
     /// carries it as its sync mark, so recovery can tell damage to synced
     /// data from the loss of unsynced writes (PROTOCOL.md §10).
     synced_len: u64,
+    /// A record was written since the last `sync` (so the next one has
+    /// something to make durable, and a `SYNCED` record to write after).
+    dirty: bool,
     /// Held for the log's lifetime; declared last so it is released after
     /// the files are closed.
     _lock: File,
@@ -159,6 +162,7 @@ impl WalLog {
             commands: Vec::new(),
             failed: OnceLock::new(),
             synced_len,
+            dirty: false,
             _lock: lock,
         })
     }
@@ -197,7 +201,10 @@ impl WalLog {
     /// Appends the record in `buf`, returning the file offset of its body.
     fn write_record(&mut self, context: &'static str) -> Result<u64> {
         match self.wal.append(&self.buf) {
-            Ok(lsn) => Ok(lsn.get() + WAL_DB_HEADER_LEN),
+            Ok(lsn) => {
+                self.dirty = true;
+                Ok(lsn.get() + WAL_DB_HEADER_LEN)
+            }
             // Refused before anything was written: the log is unchanged.
             Err(WalError::RecordTooLarge { len, max }) => Err(storage(
                 context,
@@ -374,6 +381,17 @@ impl RaftLog for WalLog {
             .sync()
             .map_err(|error| self.fail(wal_error("sync", &self.wal_path, error)))?;
         self.synced_len = len;
+        if std::mem::take(&mut self.dirty) {
+            // Says on file what this sync covered, even if nothing is ever
+            // written after it: without it, damage to the records this sync
+            // made durable would look like lost unsynced writes. Not synced
+            // itself (that would cost a second fsync): the next sync, or the
+            // OS's write-back, makes it durable.
+            format::encode_synced(&mut self.buf, len);
+            if let Err(error) = self.wal.append(&self.buf) {
+                return Err(self.fail(wal_error("sync", &self.wal_path, error)));
+            }
+        }
         Ok(())
     }
 

@@ -121,3 +121,29 @@ fn a_node_stops_rather_than_apply_a_command_damaged_after_open() {
     assert!(detail.contains("checksum"), "{detail}");
     assert!(node.step(Event::Tick).is_err(), "the node stays stopped");
 }
+
+// A compaction copies the live entries into a new file: a command damaged
+// after open is not copied, and the snapshot fails with Error::Storage
+// naming the file and offset.
+#[test]
+fn a_compaction_never_copies_a_damaged_command() {
+    use raft_core::Snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let mut wal = log_of(dir.path(), 4);
+    let at = flip_command_bit(dir.path(), 3);
+    let error = wal
+        .apply_snapshot(&Snapshot::new(1, 1, b"s".to_vec()))
+        .unwrap_err();
+    let detail = storage_detail(Some(error));
+    assert!(detail.contains("log.wal"), "{detail}");
+    assert!(detail.contains(&format!("byte offset {at}")), "{detail}");
+    drop(wal);
+    // The old log is still the log, and reopening sees the damage too (its
+    // record checksum fails, and the synced record after it proves it is not
+    // a lost write): refused, never silently repaired.
+    let detail = match WalLog::open(dir.path()) {
+        Err(Error::Storage { detail, .. }) => detail,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(detail.contains("synced data"), "{detail}");
+}
