@@ -80,6 +80,33 @@ fn a_torn_last_record_is_cut_and_earlier_unsynced_records_may_survive() {
 }
 
 #[test]
+fn a_lost_earlier_unsynced_record_restarts_from_the_state_before_it() {
+    for seed in 0..20 {
+        let mut disk = WalDisk::create(1, seed)
+            .unwrap()
+            .with_mode(CrashMode::LostEarlier);
+        disk.append(&[entry(1, 1, "synced")]).unwrap();
+        disk.sync().unwrap();
+        disk.append(&[entry(1, 2, "unsynced 2")]).unwrap();
+        disk.append(&[entry(1, 3, "unsynced 3")]).unwrap();
+        disk.append(&[entry(1, 4, "unsynced 4, which survives the hole")])
+            .unwrap();
+        let disk = SimDisk::crash(disk).unwrap();
+        assert_eq!(disk.torn_crashes(), 1, "seed {seed}");
+        // Entry 2 or 3 was lost: the log ends just before it, and never
+        // keeps what followed the hole.
+        let last = disk.last_index();
+        assert!((1..=2).contains(&last), "seed {seed}: last index {last}");
+        assert_eq!(disk.entry(1).unwrap().command, b"synced");
+        let mut disk = disk;
+        disk.append(&[entry(2, last + 1, "after")]).unwrap();
+        disk.sync().unwrap();
+        let disk = SimDisk::crash(disk).unwrap();
+        assert_eq!(disk.entry(last + 1).unwrap().command, b"after");
+    }
+}
+
+#[test]
 fn a_snapshot_is_durable_when_apply_snapshot_returns() {
     let mut disk = WalDisk::create(1, 2).unwrap().with_mode(CrashMode::Synced);
     disk.append(&[entry(1, 1, "a"), entry(1, 2, "b"), entry(1, 3, "c")])
@@ -101,7 +128,9 @@ fn a_snapshot_is_durable_when_apply_snapshot_returns() {
 }
 
 /// A hand-driven run with crashes every few ticks, between steps and inside
-/// them (between the writes and the fsync): crashes happen, torn ones too, snapshots are taken, and every property holds throughout.
+/// them (between the writes and the fsync): crashes happen, torn ones and
+/// ones that lose an earlier unsynced record too, snapshots are taken, and
+/// every property holds throughout.
 #[test]
 fn a_durable_cluster_survives_crashes_torn_writes_and_snapshots() {
     let mut cluster = ClusterBuilder::<WalDisk>::new()
@@ -112,7 +141,15 @@ fn a_durable_cluster_survives_crashes_torn_writes_and_snapshots() {
             ..FaultPlan::all()
         })
         .snapshot_every(8)
-        .disks(|id, seed| Ok(WalDisk::create(id, seed)?.with_mode(CrashMode::TornTail)))
+        .disks(|id, seed| {
+            // One node per way a crash can damage unsynced writes.
+            let mode = match id {
+                1 => CrashMode::TornTail,
+                2 => CrashMode::LostEarlier,
+                _ => CrashMode::Mixed,
+            };
+            Ok(WalDisk::create(id, seed)?.with_mode(mode))
+        })
         .try_build()
         .unwrap();
     let mut next = 0u32;
