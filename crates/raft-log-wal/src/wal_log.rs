@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use raft_core::log::check_contiguous;
-use raft_core::{Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
+use raft_core::{EntryKind, Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
 use wal_db::{Wal, WalError};
 
 use crate::compact::{self, LiveState};
@@ -296,6 +296,11 @@ impl RaftLog for WalLog {
 
     fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
         self.read(from, self.range(from, to))
+    }
+
+    fn kind_at(&self, index: Index) -> Option<EntryKind> {
+        // Known from the index: no read of the command.
+        self.index.slot(index).map(|slot| slot.kind)
     }
 
     fn entries_bounded(&self, from: Index, to: Index, bytes_max: usize) -> Vec<LogEntry> {

@@ -5,7 +5,7 @@ mod memory;
 pub use memory::MemoryLog;
 
 use crate::error::{Error, Result};
-use crate::types::{HardState, Index, LogEntry, Snapshot, Term};
+use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// Where the log and the hard state live. The node reads and writes through
 /// it and treats `sync` returning `Ok` as the durability point.
@@ -40,6 +40,13 @@ pub trait RaftLog {
 
     /// The entry at `index`, if the log holds it.
     fn entry(&self, index: Index) -> Option<LogEntry>;
+
+    /// **(ours)** The kind of the entry at `index`, if the log holds it.
+    /// The node scans kinds at start-up to find the configuration entries;
+    /// override it when the kind is known without reading the command.
+    fn kind_at(&self, index: Index) -> Option<EntryKind> {
+        self.entry(index).map(|entry| entry.kind)
+    }
 
     /// Entries in the inclusive range `[from, to]`; stops at the first index
     /// the log does not hold. Override for a bulk read.
