@@ -92,6 +92,22 @@ pub trait RaftLog {
         None
     }
 
+    /// The largest batch one `append` accepts, counted as the sum over its
+    /// entries of `command.len() + ENTRY_OVERHEAD_BYTES` (see
+    /// [`append_cost`]). The node never asks for more: a proposal that alone
+    /// exceeds it is refused with [`Error::ProposalTooLarge`] before anything
+    /// is written, and a step's proposals that together exceed it go to the
+    /// log in several appends. A backend with a record size limit reports it
+    /// here, less its fixed per-batch overhead. The default is unlimited.
+    ///
+    /// ```
+    /// use raft_core::{MemoryLog, RaftLog};
+    /// assert_eq!(MemoryLog::new().max_append_bytes(), usize::MAX);
+    /// ```
+    fn max_append_bytes(&self) -> usize {
+        usize::MAX
+    }
+
     /// Append a batch; the first index must be `last_index() + 1` and the
     /// batch contiguous, else `Error::Storage`.
     fn append(&mut self, entries: &[LogEntry]) -> Result<()>;
@@ -177,6 +193,23 @@ pub trait RaftLog {
     }
 }
 
+/// What the node counts per entry on top of its command when it sizes an
+/// append against [`RaftLog::max_append_bytes`]. A backend whose per-entry
+/// framing is larger must lower its limit to match.
+pub const ENTRY_OVERHEAD_BYTES: usize = 32;
+
+/// What one entry with a `command_len`-byte command costs against
+/// [`RaftLog::max_append_bytes`].
+///
+/// ```
+/// use raft_core::log::{ENTRY_OVERHEAD_BYTES, append_cost};
+/// assert_eq!(append_cost(10), 10 + ENTRY_OVERHEAD_BYTES);
+/// assert_eq!(append_cost(usize::MAX), usize::MAX);
+/// ```
+pub fn append_cost(command_len: usize) -> usize {
+    command_len.saturating_add(ENTRY_OVERHEAD_BYTES)
+}
+
 /// Checks the `append` precondition shared by every backend: the batch
 /// starts at `last_index + 1` and is contiguous.
 ///
@@ -199,6 +232,16 @@ pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The error a failed step reports: a storage failure that followed a
+/// failed read (a committed entry that read back as missing, say) is
+/// reported as the read failure, its cause.
+pub(crate) fn first_cause(log: &impl RaftLog, error: Error) -> Error {
+    match (&error, check_reads(log)) {
+        (Error::Storage { .. }, Err(cause)) => cause,
+        _ => error,
+    }
 }
 
 /// Fails with the log's latched read error, if any (see

@@ -8,6 +8,7 @@ mod config_history;
 mod election;
 mod membership;
 mod progress;
+mod proposal_size;
 mod read_index;
 mod replication;
 mod snapshot;
@@ -77,6 +78,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     reads: ReadIndex,
     /// Proposals accepted this step, appended to the log in one write.
     pending_proposals: Vec<LogEntry>,
+    /// What `pending_proposals` costs against `RaftLog::max_append_bytes`.
+    pending_proposal_bytes: usize,
     /// The leader has new entries to send once the step's writes are done.
     broadcast_pending: bool,
     /// Last index known durable: the leader counts itself only up to here
@@ -143,6 +146,7 @@ impl<L: RaftLog> RaftNode<L> {
             progress: ProgressTracker::default(),
             reads: ReadIndex::default(),
             pending_proposals: Vec::new(),
+            pending_proposal_bytes: 0,
             broadcast_pending: false,
             unsynced: false,
             failed: None,
@@ -393,7 +397,9 @@ impl<L: RaftLog> RaftNode<L> {
         }
         let len_before = out.len();
         std::mem::swap(&mut self.out, out);
-        let result = handle(self).and_then(|()| self.finish_step());
+        let result = handle(self)
+            .and_then(|()| self.finish_step())
+            .map_err(|error| crate::log::first_cause(&self.log, error));
         std::mem::swap(&mut self.out, out);
         if let Err(error) = &result {
             out.truncate(len_before);
@@ -523,6 +529,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn propose(&mut self, command: Vec<u8>) -> Result<Index> {
         self.ensure_leader()?;
         self.ensure_no_transfer()?;
+        self.make_room_for_proposal(command.len())?;
         let index = self.log.last_index() + self.pending_proposals.len() as Index + 1;
         self.pending_proposals
             .push(LogEntry::new(self.term, index, command));
@@ -538,6 +545,7 @@ impl<L: RaftLog> RaftNode<L> {
         // Keep the allocation for the next step's proposals.
         self.pending_proposals = entries;
         self.pending_proposals.clear();
+        self.pending_proposal_bytes = 0;
         result
     }
 
