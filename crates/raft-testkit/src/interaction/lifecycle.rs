@@ -98,3 +98,56 @@ fn id_list(list: &str) -> Result<Vec<NodeId>, String> {
         .map(|id| id.parse().map_err(|_| format!("bad node id {id:?}")))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_that_misuse_the_lifecycle_commands_get_an_error() {
+        let mut run = Interaction::new();
+        run.execute("add-nodes 2");
+        assert_eq!(
+            run.execute("add-joining-node 4"),
+            "error: the next node id is 3, not 4"
+        );
+        assert_eq!(run.execute("restart 1"), "error: node 1 is not down");
+        assert_eq!(run.execute("crash 1"), "ok");
+        assert_eq!(run.execute("crash 1"), "error: node 1 is down");
+        assert_eq!(run.execute("tick 1"), "error: node 1 is down");
+        assert_eq!(run.execute("status 1"), "1 down");
+        assert_eq!(
+            run.execute("change-membership 2 learners=1"),
+            "error: missing voters=.."
+        );
+        assert_eq!(
+            run.execute("change-membership 2 voters=1,x"),
+            "error: bad node id \"x\""
+        );
+    }
+
+    #[test]
+    fn a_restarted_node_keeps_its_log_term_and_configuration() {
+        let mut run = Interaction::new();
+        run.execute("add-nodes 1");
+        run.execute("campaign 1");
+        run.execute("add-joining-node 2");
+        // A sole voter elected over an empty log appends no no-op: an
+        // entry of its term must commit before a membership change.
+        run.execute("propose 1 a");
+        assert_eq!(
+            run.execute("add-learner 1 2"),
+            "1 membership changed voters=[1]\n1->2 AppendEntries term=1 prev=1/2 commit=1 entries=[]"
+        );
+        run.execute("propose 1 x");
+        run.execute("crash 1");
+        assert_eq!(
+            run.execute("restart 1"),
+            "1 restarted term=1 commit=0 last=3 voters=[1] learners=[2]"
+        );
+        assert_eq!(
+            run.execute("log 1"),
+            "[1/1 \"a\", 1/2 config voters=[1] learners=[2], 1/3 \"x\"]"
+        );
+    }
+}
