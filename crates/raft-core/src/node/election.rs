@@ -81,10 +81,8 @@ impl<L: RaftLog> RaftNode<L> {
                 self.become_follower(self.term, None)?;
                 return Ok(());
             }
-            // Thesis 3.10: a transfer that has not finished within an
-            // election timeout is abandoned.
-            self.transfer_target = None;
         }
+        self.tick_transfer();
         if self.heartbeat_elapsed_ticks >= self.config.heartbeat_interval() {
             self.heartbeat_elapsed_ticks = 0;
             self.broadcast_heartbeat();
@@ -213,7 +211,7 @@ impl<L: RaftLog> RaftNode<L> {
         self.leader = Some(self.id());
         self.election_elapsed_ticks = 0;
         self.heartbeat_elapsed_ticks = 0;
-        self.transfer_target = None;
+        self.transfer = None;
         self.reads.reset();
         let last_index = self.log.last_index();
         let id = self.id();
@@ -248,7 +246,7 @@ impl<L: RaftLog> RaftNode<L> {
             // A deposed leader answers no reads (thesis 6.4); its clients
             // retry against the new leader.
             self.reads.reset();
-            self.transfer_target = None;
+            self.transfer = None;
             self.broadcast_pending = false;
         }
         self.role = Role::Follower;

@@ -97,7 +97,7 @@ impl<D: SimDisk> Cluster<D> {
             5 => Event::TransferLeadership(self.pick_from(&voters)),
             6 => {
                 // A joint change to a random set of at least two voters; the
-                // other members stay on as learners half of the time.
+                // learners that are not promoted stay on half of the time.
                 let mut next: Vec<NodeId> = ids
                     .iter()
                     .copied()
@@ -112,9 +112,9 @@ impl<D: SimDisk> Cluster<D> {
                     }
                 }
                 let keep_learners = self.rng.chance(500);
-                let learners = membership
-                    .members()
-                    .into_iter()
+                let learners = learners
+                    .iter()
+                    .copied()
                     .filter(|id| keep_learners && !next.contains(id))
                     .collect();
                 Event::ChangeMembership {
