@@ -34,7 +34,8 @@
 //! Output: `A->B MESSAGE` for every message sent (or `lost`, `dropped`),
 //! `ID became ROLE at term T`, `ID apply TERM/INDEX CMD`, `ID membership
 //! changed voters=[..]` (`Action::MembershipChanged`), `ID proposal TAG at
-//! TERM/INDEX` (`Action::Proposed`), `ID read TAG ready at index I`, and
+//! TERM/INDEX` (`Action::Proposed`), `ID transfer to T aborted`
+//! (`Action::TransferAborted`), `ID read TAG ready at index I`, and
 //! `ID error: ..` for a refused request. Log entries print as
 //! `TERM/INDEX noop`, `TERM/INDEX "cmd"` or `TERM/INDEX config voters=[..]`
 //! (with `outgoing=[..]` while joint and `learners=[..]`).
@@ -231,6 +232,9 @@ impl Interaction {
                 index,
             } => {
                 let _ = writeln!(out, "{id} proposal {tag} at {term}/{index}");
+            }
+            Action::TransferAborted { target } => {
+                let _ = writeln!(out, "{id} transfer to {target} aborted");
             }
             other => {
                 let _ = writeln!(out, "{id} {other:?}");
