@@ -18,9 +18,15 @@
 )]
 
 mod alloc_counter;
+mod callgrind;
 mod cluster;
+mod docs;
+mod leader_memory;
 mod raftrs;
 mod shapes;
+mod stats;
+mod suite;
+mod wal;
 
 #[global_allocator]
 static GLOBAL: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;
@@ -29,6 +35,32 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
+        ["suite", options @ ..] => {
+            let plan = if options.contains(&"--quick") {
+                suite::Plan::QUICK
+            } else {
+                suite::Plan::FULL
+            };
+            let machine = docs::machine();
+            let tables = suite::run(plan);
+            let section = format!(
+                "## Comparative suite (`cargo xtask bench`)\n\n\
+                 {machine}; plan: {plan:?}. Ratios are ours / the other's medians \
+                 (for instructions, time and memory lower is better; for \
+                 throughput higher is better); ± is half the min-max spread \
+                 over the rounds, as a percentage of the median.\n\n{tables}"
+            );
+            println!("{section}");
+            if let Some(path) = options
+                .iter()
+                .position(|&option| option == "--docs")
+                .and_then(|i| options.get(i + 1))
+            {
+                let document = std::fs::read_to_string(path).unwrap_or_default();
+                std::fs::write(path, docs::rewrite(&document, &section)).unwrap();
+                eprintln!("rewrote the tables in {path}");
+            }
+        }
         ["shape", name, which, iterations] => {
             let shape = shapes::Shape::parse(name).expect("unknown shape");
             let iterations: u64 = iterations.parse().expect("iterations");

@@ -76,30 +76,41 @@ macro_rules! step_shapes {
             use crate::alloc_counter::{self, Counts};
             use crate::shapes::Shape;
             use $krate::{
-                Action, AppendEntries, AppendEntriesReply, Event, LogEntry, Message, RaftConfig,
-                RaftLog, RaftNode, RequestVote,
+                Action, AppendEntries, AppendEntriesReply, Event, LogEntry, MemoryLog, Message,
+                RaftConfig, RaftLog, RaftNode, RequestVote,
             };
 
             const COMMAND: [u8; 64] = [7; 64];
 
-            /// Nodes 1..=`count` on the defaults except timing; only node 1
-            /// is ticked, so it campaigns and wins (through whatever
-            /// pre-vote the implementation does). Every message is routed
-            /// until the cluster is quiet, so the leader's first entry is
-            /// committed everywhere.
+            /// Nodes 1..=`count` on in-memory logs; see `elect_with`.
             pub(crate) fn elect(
                 count: u64,
                 election_timeout: u32,
                 heartbeat_interval: u32,
             ) -> Vec<RaftNode> {
-                let mut nodes: Vec<RaftNode> = (1..=count)
-                    .map(|id| {
+                let logs = (0..count).map(|_| MemoryLog::new()).collect();
+                elect_with(logs, election_timeout, heartbeat_interval)
+            }
+
+            /// Nodes 1..=`logs.len()` on the defaults except timing; only
+            /// node 1 is ticked, so it campaigns and wins (through whatever
+            /// pre-vote the implementation does). Every message is routed
+            /// until the cluster is quiet, so the leader's first entry is
+            /// committed everywhere.
+            pub(crate) fn elect_with<L: RaftLog>(
+                logs: Vec<L>,
+                election_timeout: u32,
+                heartbeat_interval: u32,
+            ) -> Vec<RaftNode<L>> {
+                let count = logs.len() as u64;
+                let mut nodes: Vec<RaftNode<L>> = (1..=count)
+                    .zip(logs)
+                    .map(|(id, log)| {
                         let peers = (1..=count).filter(move |&p| p != id);
-                        RaftNode::new(
-                            RaftConfig::new(id, peers)
-                                .with_election_timeout(election_timeout, election_timeout)
-                                .with_heartbeat_interval(heartbeat_interval),
-                        )
+                        let config = RaftConfig::new(id, peers)
+                            .with_election_timeout(election_timeout, election_timeout)
+                            .with_heartbeat_interval(heartbeat_interval);
+                        RaftNode::with_log(config, log)
                     })
                     .collect();
                 let mut ticks = 0;
@@ -113,7 +124,7 @@ macro_rules! step_shapes {
             }
 
             /// Delivers every `Send` (and what it causes) until quiet.
-            fn route(nodes: &mut [RaftNode], actions: Vec<Action>) {
+            fn route<L: RaftLog>(nodes: &mut [RaftNode<L>], actions: Vec<Action>) {
                 let mut queue: std::collections::VecDeque<(u64, Message)> = actions
                     .into_iter()
                     .filter_map(|action| match action {
