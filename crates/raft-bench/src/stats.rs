@@ -50,10 +50,10 @@ pub(crate) fn ratio(ours: &Samples, other: &Samples) -> String {
     format!("{:.2}×", ours.median() / other.median())
 }
 
-/// A count with thousands separators and a K/M suffix past 10,000.
+/// A count, with a K suffix past 10,000 and an M suffix past 1,000,000.
 pub(crate) fn rate(value: f64) -> String {
-    if value >= 10_000_000.0 {
-        format!("{:.1} M", value / 1e6)
+    if value >= 1_000_000.0 {
+        format!("{:.2} M", value / 1e6)
     } else if value >= 10_000.0 {
         format!("{:.0} K", value / 1e3)
     } else {
@@ -75,5 +75,6 @@ mod tests {
         assert_eq!(ratio(&odd, &even), "0.80×");
         assert_eq!(rate(12_345.0), "12 K");
         assert_eq!(rate(950.0), "950");
+        assert_eq!(rate(1_000_000.0), "1.00 M");
     }
 }

@@ -271,9 +271,19 @@ fn leader_memory(plan: Plan, out: &mut String) {
             held.elapsed.as_secs_f64()
         );
     }
+    let per_entry = |held: leader_memory::Held| held.live as f64 / held.entries.max(1) as f64;
     let _ = writeln!(
         out,
-        "\nours/peer, peak: **{:.2}×**\n",
-        ours.peak as f64 / peer.peak.max(1) as f64
+        "\nours/peer, live bytes per entry: **{:.2}×**{}\n",
+        per_entry(ours) / per_entry(peer),
+        if peer.entries < plan.entries || ours.entries < plan.entries {
+            format!(
+                " (an implementation that had not reached {} entries within {} s stopped there)",
+                rate(plan.entries as f64),
+                budget.as_secs()
+            )
+        } else {
+            String::new()
+        }
     );
 }
