@@ -59,7 +59,9 @@ macro_rules! memory_cluster {
             }
 
             /// `run` on nodes already elected (node 1 the leader), whatever
-            /// their log.
+            /// their log. Never inlined, so a profile can collect in it alone
+            /// (`--toggle-collect='*cluster*run_on*'`).
+            #[inline(never)]
             pub(crate) fn run_on<L: RaftLog>(
                 mut nodes: Vec<RaftNode<L>>,
                 window: u64,
