@@ -102,7 +102,7 @@ macro_rules! memory_cluster {
                     let actions = nodes[index].step(Event::Message(message)).unwrap();
                     carry_out(index, actions, &mut queue, &mut applied);
                     steps += 1;
-                    if steps % 64 == 0 && started.elapsed() > budget {
+                    if steps.is_multiple_of(64) && started.elapsed() > budget {
                         break;
                     }
                 }

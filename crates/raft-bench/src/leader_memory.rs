@@ -39,7 +39,7 @@ macro_rules! leader_memory {
                     let command = vec![0xab; crate::cluster::PAYLOAD];
                     drop(leader.step(Event::Propose(command)).unwrap());
                     proposed += 1;
-                    if proposed % 4096 == 0 && started.elapsed() > budget {
+                    if proposed.is_multiple_of(4096) && started.elapsed() > budget {
                         break;
                     }
                 }

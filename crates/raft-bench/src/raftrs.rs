@@ -129,7 +129,7 @@ pub(crate) fn run(count: u64, window: u64, commands: u64, budget: Duration) -> S
         };
         deliver(&mut nodes, &mut queue, message);
         steps += 1;
-        if steps % 64 == 0 && started.elapsed() > budget {
+        if steps.is_multiple_of(64) && started.elapsed() > budget {
             break;
         }
     }

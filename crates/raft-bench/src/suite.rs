@@ -186,12 +186,11 @@ fn wal_clusters(plan: Plan, out: &mut String) {
          ours through `step_many` hands each node everything that arrived in a \
          round at once (one fsync per node per round). Raw fsync limit of this \
          disk in this run: **{}** 91 B write + `sync_data` per second at the \
-         start, {} at the end (one proposal in flight needs three fsyncs in \
-         sequence).\n",
+         start, {{END_FSYNCS}} at the end (one proposal in flight needs three \
+         fsyncs in sequence).\n",
         plan.wal_budget.as_secs_f64(),
         plan.rounds.min(3),
         rate(fsyncs.median()),
-        "{END_FSYNCS}"
     );
     let _ = writeln!(
         out,
