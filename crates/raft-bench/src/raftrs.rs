@@ -95,8 +95,14 @@ fn deliver(nodes: &mut [Node], queue: &mut VecDeque<Message>, message: Message) 
     drain_ready(node, queue);
 }
 
-/// Same contract as `cluster::ours::run`.
+/// Same contract as `cluster::ours::run`. Never inlined, so a profile can
+/// collect in it alone (`--toggle-collect='*raftrs*measured_run*'`).
 pub(crate) fn run(count: u64, window: u64, commands: u64, budget: Duration) -> Sample {
+    measured_run(count, window, commands, budget)
+}
+
+#[inline(never)]
+fn measured_run(count: u64, window: u64, commands: u64, budget: Duration) -> Sample {
     let mut nodes: Vec<Node> = (1..=count).map(|id| new_node(id, count)).collect();
     let mut queue = VecDeque::new();
     nodes[0].raw.campaign().unwrap();

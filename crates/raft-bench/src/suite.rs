@@ -45,6 +45,7 @@ pub(crate) fn run(plan: Plan) -> String {
     let mut out = String::new();
     step_shapes(plan, &mut out);
     memory_clusters(plan, &mut out);
+    cluster_instructions(plan, &mut out);
     wal_clusters(plan, &mut out);
     recovery(plan, &mut out);
     leader_memory(plan, &mut out);
@@ -167,6 +168,50 @@ fn memory_clusters(plan: Plan, out: &mut String) {
                 ours.allocations_cell(),
                 peer.allocations_cell(),
                 rs.allocations_cell()
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn cluster_instructions(plan: Plan, out: &mut String) {
+    let commands = plan.cluster_commands / 4;
+    let _ = writeln!(
+        out,
+        "### In-memory cluster: instructions per applied command (callgrind)\n\n\
+         The same runs as above, {commands} commands, one run each under callgrind \
+         (instruction counts do not depend on the machine's load, so this \
+         table is the one to compare across runs; cache misses and the \
+         allocator's memory behaviour are not in it).\n"
+    );
+    if !callgrind::available() {
+        let _ = writeln!(out, "valgrind is not installed: not measured.\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| nodes | in flight | ours | raft-io 1.0 | raft-rs 0.7 | ours/peer | ours/raft-rs |\n|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for count in [3, 5] {
+        for window in [1, 16, 256] {
+            eprintln!("cluster instructions: {count} nodes, {window} in flight ...");
+            let counted: Vec<Option<f64>> = ["ours", "peer", "raft-rs"]
+                .iter()
+                .map(|which| callgrind::cluster(which, count, window, commands))
+                .collect();
+            let cell = |value: Option<f64>| value.map_or("n/a".to_owned(), |v| format!("{v:.0}"));
+            let ratio = |other: Option<f64>| match (counted[0], other) {
+                (Some(ours), Some(other)) => format!("**{:.2}×**", ours / other),
+                _ => "n/a".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {count} | {window} | {} | {} | {} | {} | {} |",
+                cell(counted[0]),
+                cell(counted[1]),
+                cell(counted[2]),
+                ratio(counted[1]),
+                ratio(counted[2])
             );
         }
     }
