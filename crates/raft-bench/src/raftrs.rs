@@ -5,14 +5,13 @@
 //! `cluster.rs`.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use raft::eraftpb::{ConfState, EntryType, Message};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole};
 
-use crate::alloc_counter;
-use crate::cluster::{PAYLOAD, Sample};
+use crate::cluster::{Harness, PAYLOAD, Sample, drive};
 
 /// One raft-rs node and its storage.
 struct Node {
@@ -95,54 +94,63 @@ fn deliver(nodes: &mut [Node], queue: &mut VecDeque<Message>, message: Message) 
     drain_ready(node, queue);
 }
 
-/// Same contract as `cluster::ours::run`. Never inlined, so a profile can
-/// collect in it alone (`--toggle-collect='*raftrs*measured_run*'`).
+/// Same contract as `cluster::ours::run`.
 pub(crate) fn run(count: u64, window: u64, commands: u64, budget: Duration) -> Sample {
-    measured_run(count, window, commands, budget)
+    let mut cluster = RawCluster {
+        nodes: (1..=count).map(|id| new_node(id, count)).collect(),
+        queue: VecDeque::new(),
+    };
+    cluster.nodes[0].raw.campaign().unwrap();
+    drain_ready(&mut cluster.nodes[0], &mut cluster.queue);
+    deliver_all(&mut cluster.nodes, &mut cluster.queue);
+    assert_eq!(cluster.nodes[0].raw.raft.state, StateRole::Leader);
+    measured_run(&mut cluster, window, commands, budget)
 }
 
+/// Never inlined, so a profile can collect in it alone
+/// (`--toggle-collect='*raftrs*measured_run*'`).
 #[inline(never)]
-fn measured_run(count: u64, window: u64, commands: u64, budget: Duration) -> Sample {
-    let mut nodes: Vec<Node> = (1..=count).map(|id| new_node(id, count)).collect();
-    let mut queue = VecDeque::new();
-    nodes[0].raw.campaign().unwrap();
-    drain_ready(&mut nodes[0], &mut queue);
-    deliver_all(&mut nodes, &mut queue);
-    assert_eq!(nodes[0].raw.raft.state, StateRole::Leader);
-    let base = nodes[0].raw.raft.raft_log.committed;
-    let mut proposed = 0u64;
-    let mut steps = 0u64;
-    let mut flush_ticks = 0;
-    let before = alloc_counter::now();
-    let started = Instant::now();
-    loop {
-        let committed = nodes[0].raw.raft.raft_log.committed - base;
-        while proposed - committed.min(proposed) < window && proposed < commands {
-            nodes[0].raw.propose(vec![], vec![0xab; PAYLOAD]).unwrap();
-            drain_ready(&mut nodes[0], &mut queue);
-            proposed += 1;
-        }
-        let Some(message) = queue.pop_front() else {
-            // Quiet: the last commit index reaches the followers with the
-            // next heartbeat, so tick the leader.
-            if proposed == commands && flush_ticks < 20 {
-                flush_ticks += 1;
-                nodes[0].raw.tick();
-                drain_ready(&mut nodes[0], &mut queue);
-                continue;
-            }
-            break;
-        };
-        deliver(&mut nodes, &mut queue, message);
-        steps += 1;
-        if steps.is_multiple_of(64) && started.elapsed() > budget {
-            break;
-        }
+fn measured_run(cluster: &mut RawCluster, window: u64, commands: u64, budget: Duration) -> Sample {
+    drive(cluster, window, commands, budget)
+}
+
+/// The raft-rs nodes and the messages in flight.
+struct RawCluster {
+    nodes: Vec<Node>,
+    queue: VecDeque<Message>,
+}
+
+impl Harness for RawCluster {
+    fn leader_commit(&self) -> u64 {
+        self.nodes[0].raw.raft.raft_log.committed
     }
-    let elapsed = started.elapsed();
-    Sample {
-        applied: nodes.iter().map(|node| node.applied).min().unwrap_or(0),
-        elapsed,
-        counts: alloc_counter::now().since(before),
+
+    fn propose(&mut self) {
+        self.nodes[0]
+            .raw
+            .propose(vec![], vec![0xab; PAYLOAD])
+            .unwrap();
+        drain_ready(&mut self.nodes[0], &mut self.queue);
+    }
+
+    fn deliver_next(&mut self) -> bool {
+        let Some(message) = self.queue.pop_front() else {
+            return false;
+        };
+        deliver(&mut self.nodes, &mut self.queue, message);
+        true
+    }
+
+    fn tick_leader(&mut self) {
+        self.nodes[0].raw.tick();
+        drain_ready(&mut self.nodes[0], &mut self.queue);
+    }
+
+    fn applied_everywhere(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|node| node.applied)
+            .min()
+            .unwrap_or(0)
     }
 }
