@@ -49,6 +49,24 @@ pub enum Error {
     /// A membership change is already in flight; retry once it commits.
     #[error("a configuration change is already in progress")]
     ConfigInProgress,
+    /// **(ours)** A leadership transfer to `target` is in progress: the
+    /// leader accepts no proposals or membership changes until it completes
+    /// (then ask the new leader) or is abandoned (thesis 3.10). Retry.
+    #[error("a leadership transfer to node {target} is in progress; retry")]
+    TransferInProgress {
+        /// The node leadership is moving to.
+        target: NodeId,
+    },
+    /// **(ours)** A membership change that can never succeed as asked (a
+    /// voter added twice, a non-member removed, the last voter removed, a
+    /// non-learner promoted...); nothing changed.
+    #[error("membership change refused for node {node}: {reason}")]
+    MembershipChange {
+        /// The node the change was about.
+        node: NodeId,
+        /// What was wrong.
+        reason: &'static str,
+    },
     /// The request is well-formed but this build or this node cannot serve
     /// it (for example a membership change before that feature lands).
     #[error("unsupported: {what}")]
@@ -104,6 +122,8 @@ impl error_forge::ForgeError for Error {
             Error::ConfigInProgress => "ConfigInProgress",
             Error::Unsupported { .. } => "Unsupported",
             Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::MembershipChange { .. } => "MembershipChange",
+            Error::TransferInProgress { .. } => "TransferInProgress",
         }
     }
 
@@ -115,11 +135,16 @@ impl error_forge::ForgeError for Error {
             Error::ConfigInProgress => "Configuration change in progress",
             Error::Unsupported { .. } => "Unsupported request",
             Error::InvalidRequest { .. } => "Invalid request",
+            Error::MembershipChange { .. } => "Membership change refused",
+            Error::TransferInProgress { .. } => "Leadership transfer in progress",
         }
     }
 
     fn is_retryable(&self) -> bool {
-        matches!(self, Error::NotLeader { .. } | Error::ConfigInProgress)
+        matches!(
+            self,
+            Error::NotLeader { .. } | Error::ConfigInProgress | Error::TransferInProgress { .. }
+        )
     }
 
     fn is_fatal(&self) -> bool {
@@ -144,6 +169,15 @@ mod tests {
             (Error::encoding("decode", "bad tag"), false, false),
             (Error::Unsupported { what: "x" }, false, false),
             (Error::InvalidRequest { what: "x" }, false, false),
+            (
+                Error::MembershipChange {
+                    node: 1,
+                    reason: "x",
+                },
+                false,
+                false,
+            ),
+            (Error::TransferInProgress { target: 2 }, true, false),
         ];
         for (err, retryable, fatal) in cases {
             assert_eq!(err.is_retryable(), retryable, "{err}");

@@ -24,6 +24,17 @@ pub enum Event {
     Message(Message),
     /// A client proposes a command (leader only, else `Error::NotLeader`).
     Propose(Vec<u8>),
+    /// Like [`Propose`](Event::Propose), and the leader answers with
+    /// `Action::Proposed { id, term, index }`: the position the command
+    /// was given, so the caller can match the later `Action::Apply` (same
+    /// index and term: applied; same index, other term: lost to a
+    /// leadership change).
+    ProposeTracked {
+        /// The caller's tag, echoed in `Action::Proposed`.
+        id: u64,
+        /// The command.
+        command: Vec<u8>,
+    },
     /// The application's answer to `Action::Snapshot`: its state through
     /// `index`, so the log before it can be compacted.
     Snapshot {
@@ -40,6 +51,16 @@ pub enum Event {
     AddLearner(NodeId),
     /// Promote a learner to voter.
     PromoteLearner(NodeId),
+    /// **(ours)** Joint consensus (paper 6, thesis 4.3): move to `voters`
+    /// and `learners` in one change, through the joint configuration
+    /// C_old,new (every decision needs a majority of both) and then C_new,
+    /// which the leader appends by itself once C_old,new commits.
+    ChangeMembership {
+        /// The voters of the new configuration.
+        voters: Vec<NodeId>,
+        /// The learners of the new configuration.
+        learners: Vec<NodeId>,
+    },
     /// Hand leadership to a caught-up voter (thesis 3.10).
     TransferLeadership(NodeId),
     /// A linearizable read tagged `id` (ReadIndex, thesis 6.4); answered by
@@ -100,6 +121,25 @@ pub enum Action {
         id: u64,
         /// The read index.
         index: Index,
+    },
+    /// A tracked proposal (`Event::ProposeTracked`) was accepted at `index`
+    /// in `term`. Nothing is committed yet: the command is applied when an
+    /// `Action::Apply` with this index *and* term appears; if that index is
+    /// applied with another term, the proposal was lost.
+    Proposed {
+        /// The caller's tag.
+        id: u64,
+        /// The term the entry was created in.
+        term: Term,
+        /// The log index assigned to it.
+        index: Index,
+    },
+    /// **(ours)** A leadership transfer to `target` did not complete within
+    /// an election timeout and was abandoned; this node leads on and
+    /// accepts proposals again (thesis 3.10).
+    TransferAborted {
+        /// The node leadership was to move to.
+        target: NodeId,
     },
     /// Only from `RaftNode::step_many`: event number `event` (0-based) of
     /// the batch failed with a non-fatal `error` (say, `NotLeader`) and had no

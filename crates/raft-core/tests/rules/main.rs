@@ -9,16 +9,23 @@
 #![allow(clippy::cast_possible_truncation)]
 
 mod common;
+mod mini_cluster;
 
 mod bad_input;
 mod check_quorum;
 mod commit;
 mod election;
+mod membership;
 mod monotonic;
+mod net;
 mod persistence;
 mod pre_vote;
+mod proposal;
 mod read_index;
 mod replication;
 mod snapshot;
 mod step_many;
 mod stickiness;
+mod storage_failure;
+mod term_ceiling;
+mod transfer;
