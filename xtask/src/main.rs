@@ -8,7 +8,9 @@
 //! cargo xtask sim --seed 0x2a [--trace] [--wal]   replay one simulator seed
 //! cargo xtask soak [--seeds N] [--minutes M] [--from S] [--wal]   long simulator runs
 //!                                     (--wal: over real WalLog files, crashes and restarts)
-//! cargo xtask bench [ARGS..]          criterion benchmarks
+//! cargo xtask bench [--quick]         comparative suite vs raft-io 1.0 and raft-rs; rewrites
+//!                                     its tables in docs/BENCHMARKS.md
+//! cargo xtask bench criterion [ARGS..]   criterion benchmarks
 //! cargo xtask fuzz [TARGET]           run a cargo-fuzz target (needs nightly + cargo-fuzz)
 //! ```
 
@@ -223,12 +225,21 @@ fn soak(args: &[String]) -> Outcome {
     cargo(&forwarded)
 }
 
+/// `bench [--quick]`: the comparative suite (crates/raft-bench), which
+/// rewrites its tables in docs/BENCHMARKS.md; `bench criterion [ARGS..]`:
+/// the criterion benches, arguments passed to criterion.
 fn bench(args: &[String]) -> Outcome {
-    let mut forwarded = vec!["bench", "--workspace"];
-    if !args.is_empty() {
-        forwarded.push("--");
-        forwarded.extend(args.iter().map(String::as_str));
+    if args.first().is_some_and(|arg| arg == "criterion") {
+        let mut forwarded = vec!["bench", "--workspace"];
+        if args.len() > 1 {
+            forwarded.push("--");
+            forwarded.extend(args[1..].iter().map(String::as_str));
+        }
+        return cargo(&forwarded);
     }
+    let mut forwarded = vec!["run", "-q", "--release", "-p", "raft-bench", "--", "suite"];
+    forwarded.extend(args.iter().map(String::as_str));
+    forwarded.extend(["--docs", "docs/BENCHMARKS.md"]);
     cargo(&forwarded)
 }
 

@@ -1,7 +1,7 @@
 //! Criterion benchmarks of `RaftNode::step` on the hot paths: idle ticks,
 //! heartbeats, votes, proposals, commit, follower appends, reads.
 //!
-//! Run: `cargo xtask bench` (or `cargo bench -p raft-core --bench step`).
+//! Run: `cargo xtask bench criterion` (or `cargo bench -p raft-core --bench step`).
 
 #![allow(
     missing_docs,

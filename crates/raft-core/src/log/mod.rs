@@ -112,6 +112,22 @@ pub trait RaftLog {
     /// batch contiguous, else `Error::Storage`.
     fn append(&mut self, entries: &[LogEntry]) -> Result<()>;
 
+    /// Appends `entries` (same precondition as `append`) and leaves the
+    /// `Vec` empty with its capacity, so a caller that owns the batch hands
+    /// it over instead of having it cloned. The default clones through
+    /// `append`; a log that stores `LogEntry`s should move them.
+    fn append_from(&mut self, entries: &mut Vec<LogEntry>) -> Result<()> {
+        self.append(entries)?;
+        entries.clear();
+        Ok(())
+    }
+
+    /// `entries(from, to)` pushed onto `out`, so a caller can reuse one
+    /// buffer across steps. Override to skip the intermediate `Vec`.
+    fn entries_into(&self, from: Index, to: Index, out: &mut Vec<LogEntry>) {
+        out.extend(self.entries(from, to));
+    }
+
     /// Remove every entry with index `>= from`.
     fn truncate(&mut self, from: Index) -> Result<()>;
 

@@ -1,0 +1,99 @@
+//! `raft-bench`: the comparative suite behind `cargo xtask bench`.
+//!
+//! Our `RaftNode` against the raft-io 1.0 crate (the same API, so the same
+//! workload code drives both) and against raft-rs (`raft` 0.7, through an
+//! adapter over `RawNode`), alternating A B A B in one process run.
+//!
+//! ```text
+//! raft-bench suite [--quick] [--docs PATH]   everything; prints ratios, rewrites the tables
+//! raft-bench shapes                           the step shapes under callgrind only
+//! raft-bench shape NAME ours|peer ITERATIONS  one shape, one impl (what callgrind runs)
+//! ```
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark aborts on a broken setup, like a test"
+)]
+
+mod alloc_counter;
+mod callgrind;
+mod cluster;
+mod docs;
+mod leader_memory;
+mod raftrs;
+mod shapes;
+mod stats;
+mod suite;
+mod wal;
+
+#[global_allocator]
+static GLOBAL: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["suite", options @ ..] => {
+            let plan = if options.contains(&"--quick") {
+                suite::Plan::QUICK
+            } else {
+                suite::Plan::FULL
+            };
+            let machine = docs::machine();
+            let tables = suite::run(plan);
+            let section = format!(
+                "## Comparative suite (`cargo xtask bench`)\n\n\
+                 {machine}; plan: {plan:?}. Ratios are ours / the other's medians \
+                 (for instructions, time and memory lower is better; for \
+                 throughput higher is better); ± is half the min-max spread \
+                 over the rounds, as a percentage of the median.\n\n{tables}"
+            );
+            println!("{section}");
+            if let Some(path) = options
+                .iter()
+                .position(|&option| option == "--docs")
+                .and_then(|i| options.get(i + 1))
+            {
+                let document = std::fs::read_to_string(path).unwrap_or_default();
+                std::fs::write(path, docs::rewrite(&document, &section)).unwrap();
+                eprintln!("rewrote the tables in {path}");
+            }
+        }
+        ["shape", name, which, iterations] => {
+            let shape = shapes::Shape::parse(name).expect("unknown shape");
+            let iterations: u64 = iterations.parse().expect("iterations");
+            let counts = match *which {
+                "ours" => shapes::ours::run(shape, 200, iterations),
+                "peer" => shapes::peer::run(shape, 200, iterations),
+                other => panic!("unknown implementation {other}"),
+            };
+            println!("allocations {} bytes {}", counts.allocations, counts.bytes);
+        }
+        ["cluster", which, count, window, commands] => {
+            let (count, window, commands) = (
+                count.parse().unwrap(),
+                window.parse().unwrap(),
+                commands.parse().unwrap(),
+            );
+            // Generous: under callgrind a run is ~50 times slower.
+            let budget = std::time::Duration::from_secs(300);
+            let sample = match *which {
+                "ours" => cluster::ours::run(count, window, commands, budget),
+                "peer" => cluster::peer::run(count, window, commands, budget),
+                "raft-rs" => raftrs::run(count, window, commands, budget),
+                other => panic!("unknown implementation {other}"),
+            };
+            println!(
+                "{which}: {} applied in {:?}: {:.0}/s, {:.1} allocations/command, {:.0} B/command",
+                sample.applied,
+                sample.elapsed,
+                sample.per_second(),
+                sample.allocations_per_command(),
+                sample.bytes_per_command()
+            );
+        }
+        _ => eprintln!("usage: raft-bench suite [--quick] [--docs PATH] | shape NAME ours|peer N"),
+    }
+}

@@ -1,0 +1,333 @@
+//! The whole comparative suite: every workload on every implementation,
+//! alternating A B A B over several rounds in this one process, printed as
+//! markdown tables (medians, spread, ratios ours/peer) that
+//! `docs::rewrite` puts into `docs/BENCHMARKS.md`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::stats::{Samples, rate, ratio};
+use crate::{callgrind, cluster, leader_memory, raftrs, shapes::Shape, wal};
+
+/// How much of everything to run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plan {
+    /// Rounds per comparison (each round runs every implementation once).
+    pub(crate) rounds: usize,
+    /// Commands per in-memory cluster run.
+    pub(crate) cluster_commands: u64,
+    /// Wall time per durable cluster run.
+    pub(crate) wal_budget: Duration,
+    /// Entries for recovery and leader memory.
+    pub(crate) entries: u64,
+}
+
+impl Plan {
+    /// The recorded baseline.
+    pub(crate) const FULL: Plan = Plan {
+        rounds: 5,
+        cluster_commands: 20_000,
+        wal_budget: Duration::from_millis(1500),
+        entries: wal::RECOVERY_ENTRIES,
+    };
+
+    /// A smoke run: the same tables, smaller and fewer.
+    pub(crate) const QUICK: Plan = Plan {
+        rounds: 3,
+        cluster_commands: 2_000,
+        wal_budget: Duration::from_millis(300),
+        entries: 100_000,
+    };
+}
+
+/// Runs everything and returns the markdown of the tables.
+pub(crate) fn run(plan: Plan) -> String {
+    let mut out = String::new();
+    step_shapes(plan, &mut out);
+    memory_clusters(plan, &mut out);
+    cluster_instructions(plan, &mut out);
+    wal_clusters(plan, &mut out);
+    recovery(plan, &mut out);
+    leader_memory(plan, &mut out);
+    out
+}
+
+fn step_shapes(plan: Plan, out: &mut String) {
+    eprintln!("step shapes under callgrind ...");
+    let _ = writeln!(
+        out,
+        "### Step shapes: instructions per `step` (callgrind)\n\n\
+         One `step` per event on both, the same workload code; instructions \
+         collected inside the measured `step` only ({} steps per run after \
+         200 unmeasured, {} runs each, alternating). Target: ours ≤ 0.5× the \
+         peer; an idle tick allocates nothing.\n",
+        callgrind::ITERATIONS,
+        plan.rounds.min(3)
+    );
+    if !callgrind::available() {
+        let _ = writeln!(
+            out,
+            "valgrind is not installed: step shapes not measured.\n"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| shape | ours: instructions | raft-io 1.0: instructions | ours/peer | allocations per step (ours / peer) |\n|---|---:|---:|---:|---:|"
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    for shape in Shape::ALL {
+        let (mut ours, mut peer) = (Samples::default(), Samples::default());
+        let (mut ours_allocs, mut peer_allocs) = (0.0, 0.0);
+        // Instruction counts barely move between runs: three rounds suffice.
+        for _ in 0..plan.rounds.min(3) {
+            if let Some(counted) = callgrind::count(shape, "ours", scratch.path()) {
+                ours.push(counted.instructions);
+                ours_allocs = counted.allocations;
+            }
+            if let Some(counted) = callgrind::count(shape, "peer", scratch.path()) {
+                peer.push(counted.instructions);
+                peer_allocs = counted.allocations;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | **{}** | {ours_allocs:.1} / {peer_allocs:.1} |",
+            shape.label(),
+            ours.cell(|v| format!("{v:.0}")),
+            peer.cell(|v| format!("{v:.0}")),
+            ratio(&ours, &peer)
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// One implementation's samples of one workload.
+#[derive(Default)]
+struct Runs {
+    per_second: Samples,
+    allocations: Samples,
+    bytes: Samples,
+}
+
+impl Runs {
+    fn push(&mut self, sample: cluster::Sample) {
+        self.per_second.push(sample.per_second());
+        self.allocations.push(sample.allocations_per_command());
+        self.bytes.push(sample.bytes_per_command());
+    }
+
+    fn throughput_cell(&self) -> String {
+        self.per_second.cell(|v| format!("{}/s", rate(v)))
+    }
+
+    fn allocations_cell(&self) -> String {
+        format!(
+            "{:.1} ({:.0} B)",
+            self.allocations.median(),
+            self.bytes.median()
+        )
+    }
+}
+
+fn memory_clusters(plan: Plan, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "### In-memory cluster on one thread: commands applied on every node per second\n\n\
+         {} commands of 64 B per run, one `step` per delivered message (raft-rs: \
+         `RawNode::step` and its ready loop over `MemStorage`), {} rounds \
+         alternating ours, raft-io 1.0, raft-rs. Allocations per command count \
+         everything in the process (all nodes, the driver, the 64 B payloads). \
+         Targets: ≥ 2× the peer at 1 and 16 in flight, ≥ 5× at 256; allocations \
+         per command ≤ half the peer's.\n",
+        plan.cluster_commands, plan.rounds
+    );
+    let _ = writeln!(
+        out,
+        "| nodes | in flight | ours | raft-io 1.0 | raft-rs 0.7 | ours/peer | ours/raft-rs | allocations per command (B): ours / peer / raft-rs |\n|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    let budget = Duration::from_secs(20);
+    for count in [3, 5] {
+        for window in [1, 16, 256] {
+            eprintln!("in-memory cluster: {count} nodes, {window} in flight ...");
+            let (mut ours, mut peer, mut rs) = (Runs::default(), Runs::default(), Runs::default());
+            for _ in 0..plan.rounds {
+                let commands = plan.cluster_commands;
+                ours.push(cluster::ours::run(count, window, commands, budget));
+                peer.push(cluster::peer::run(count, window, commands, budget));
+                rs.push(raftrs::run(count, window, commands, budget));
+            }
+            let _ = writeln!(
+                out,
+                "| {count} | {window} | {} | {} | {} | **{}** | **{}** | {} / {} / {} |",
+                ours.throughput_cell(),
+                peer.throughput_cell(),
+                rs.throughput_cell(),
+                ratio(&ours.per_second, &peer.per_second),
+                ratio(&ours.per_second, &rs.per_second),
+                ours.allocations_cell(),
+                peer.allocations_cell(),
+                rs.allocations_cell()
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn cluster_instructions(plan: Plan, out: &mut String) {
+    let commands = plan.cluster_commands / 4;
+    let _ = writeln!(
+        out,
+        "### In-memory cluster: instructions per applied command (callgrind)\n\n\
+         The same runs as above, {commands} commands, one run each under callgrind \
+         (instruction counts do not depend on the machine's load, so this \
+         table is the one to compare across runs; cache misses and the \
+         allocator's memory behaviour are not in it).\n"
+    );
+    if !callgrind::available() {
+        let _ = writeln!(out, "valgrind is not installed: not measured.\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| nodes | in flight | ours | raft-io 1.0 | raft-rs 0.7 | ours/peer | ours/raft-rs |\n|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for count in [3, 5] {
+        for window in [1, 16, 256] {
+            eprintln!("cluster instructions: {count} nodes, {window} in flight ...");
+            let counted: Vec<Option<f64>> = ["ours", "peer", "raft-rs"]
+                .iter()
+                .map(|which| callgrind::cluster(which, count, window, commands))
+                .collect();
+            let cell = |value: Option<f64>| value.map_or("n/a".to_owned(), |v| format!("{v:.0}"));
+            let ratio = |other: Option<f64>| match (counted[0], other) {
+                (Some(ours), Some(other)) => format!("**{:.2}×**", ours / other),
+                _ => "n/a".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {count} | {window} | {} | {} | {} | {} | {} |",
+                cell(counted[0]),
+                cell(counted[1]),
+                cell(counted[2]),
+                ratio(counted[1]),
+                ratio(counted[2])
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn wal_clusters(plan: Plan, out: &mut String) {
+    eprintln!("durable clusters ...");
+    let scratch = tempfile::tempdir().unwrap();
+    let mut fsyncs = Samples::default();
+    fsyncs.push(wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget));
+    let _ = writeln!(
+        out,
+        "### 3-node cluster on `WalLog`: commands applied on every node per second\n\n\
+         Each node on its own log in a temp dir on the same disk, {:.1} s per run, \
+         {} rounds alternating. Ours through `step` runs the peer's very code; \
+         ours through `step_many` hands each node everything that arrived in a \
+         round at once (one fsync per node per round). Raw fsync limit of this \
+         disk in this run: **{}** 91 B write + `sync_data` per second at the \
+         start, {{END_FSYNCS}} at the end (one proposal in flight needs three \
+         fsyncs in sequence).\n",
+        plan.wal_budget.as_secs_f64(),
+        plan.rounds.min(3),
+        rate(fsyncs.median()),
+    );
+    let _ = writeln!(
+        out,
+        "| in flight | ours, `step` | ours, `step_many` | raft-io 1.0, `step` | ours `step`/peer | ours `step_many`/peer |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    for window in [1, 64] {
+        let (mut step, mut many, mut peer) = (Runs::default(), Runs::default(), Runs::default());
+        for _ in 0..plan.rounds.min(3) {
+            step.push(wal::ours::cluster(window, plan.wal_budget));
+            many.push(wal::ours_step_many(window, plan.wal_budget));
+            peer.push(wal::peer::cluster(window, plan.wal_budget));
+        }
+        let _ = writeln!(
+            out,
+            "| {window} | {} | {} | {} | **{}** | **{}** |",
+            step.throughput_cell(),
+            many.throughput_cell(),
+            peer.throughput_cell(),
+            ratio(&step.per_second, &peer.per_second),
+            ratio(&many.per_second, &peer.per_second)
+        );
+    }
+    let end = wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget);
+    *out = out.replace("{END_FSYNCS}", &rate(end));
+    let _ = writeln!(out);
+}
+
+fn recovery(plan: Plan, out: &mut String) {
+    eprintln!("recovery of {} entries ...", plan.entries);
+    let dir = tempfile::tempdir().unwrap();
+    let (ours_path, peer_path) = (dir.path().join("ours"), dir.path().join("peer"));
+    wal::ours::write_log(&ours_path, plan.entries);
+    wal::peer::write_log(&peer_path, plan.entries);
+    let (mut ours, mut peer) = (Samples::default(), Samples::default());
+    for _ in 0..plan.rounds.min(3) {
+        ours.push(wal::ours::recover(&ours_path, plan.entries).as_secs_f64() * 1e3);
+        peer.push(wal::peer::recover(&peer_path, plan.entries).as_secs_f64() * 1e3);
+    }
+    let _ = writeln!(
+        out,
+        "### Recovery: `WalLog::open` of {} × 64 B entries\n\n\
+         Each log written by its own implementation, 64 entries per append, one \
+         sync per 1,024; reopened {} times alternating (page cache warm).\n\n\
+         | ours | raft-io 1.0 | ours/peer (time) |\n|---:|---:|---:|\n| {} | {} | **{}** |\n",
+        rate(plan.entries as f64),
+        plan.rounds.min(3),
+        ours.cell(|v| format!("{v:.1} ms")),
+        peer.cell(|v| format!("{v:.1} ms")),
+        ratio(&ours, &peer)
+    );
+}
+
+fn leader_memory(plan: Plan, out: &mut String) {
+    eprintln!(
+        "leader memory with {} uncommitted entries ...",
+        plan.entries
+    );
+    let budget = Duration::from_secs(60);
+    let ours = leader_memory::ours::run(plan.entries, budget);
+    let peer = leader_memory::peer::run(plan.entries, budget);
+    let _ = writeln!(
+        out,
+        "### Leader memory: {} uncommitted 64 B entries\n\n\
+         Node 1 of three, elected, its peers gone, so nothing commits; bytes live \
+         above the level before the first proposal (counting allocator).\n\n\
+         | | entries held | live at the end | peak | per entry (live) | proposing took |\n|---|---:|---:|---:|---:|---:|",
+        rate(plan.entries as f64)
+    );
+    for (name, held) in [("ours", ours), ("raft-io 1.0", peer)] {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {:.1} MiB | {:.1} MiB | {:.0} B | {:.2} s |",
+            rate(held.entries as f64),
+            held.live as f64 / 1_048_576.0,
+            held.peak as f64 / 1_048_576.0,
+            held.live as f64 / held.entries.max(1) as f64,
+            held.elapsed.as_secs_f64()
+        );
+    }
+    let per_entry = |held: leader_memory::Held| held.live as f64 / held.entries.max(1) as f64;
+    let _ = writeln!(
+        out,
+        "\nours/peer, live bytes per entry: **{:.2}×**{}\n",
+        per_entry(ours) / per_entry(peer),
+        if peer.entries < plan.entries || ours.entries < plan.entries {
+            format!(
+                " (an implementation that had not reached {} entries within {} s stopped there)",
+                rate(plan.entries as f64),
+                budget.as_secs()
+            )
+        } else {
+            String::new()
+        }
+    );
+}
