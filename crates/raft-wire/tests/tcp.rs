@@ -41,10 +41,10 @@ fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 #[test]
 fn two_transports_exchange_messages_both_ways() {
     let config = TcpConfig::default();
-    let inbox1 = TcpInbox::bind(loopback(), &config).unwrap();
-    let inbox2 = TcpInbox::bind(loopback(), &config).unwrap();
-    let mut node1 = TcpTransport::new([(2, inbox2.local_addr())], config.clone());
-    let mut node2 = TcpTransport::new([(1, inbox1.local_addr())], config);
+    let inbox1 = TcpInbox::bind(loopback(), &config, [1, 2]).unwrap();
+    let inbox2 = TcpInbox::bind(loopback(), &config, [1, 2]).unwrap();
+    let mut node1 = TcpTransport::new(1, [(2, inbox2.local_addr())], config.clone());
+    let mut node2 = TcpTransport::new(2, [(1, inbox1.local_addr())], config);
 
     let big = Message::AppendEntries(AppendEntries {
         term: 3,
@@ -81,7 +81,7 @@ fn two_transports_exchange_messages_both_ways() {
 
 #[test]
 fn a_garbage_sending_peer_is_disconnected_and_others_carry_on() {
-    let inbox = TcpInbox::bind(loopback(), &TcpConfig::default()).unwrap();
+    let inbox = TcpInbox::bind(loopback(), &TcpConfig::default(), [1]).unwrap();
     let garbage = [
         // A well-formed prefix around a frame of unknown version.
         vec![4, 0, 0, 0, 9, 9, 9, 9],
@@ -107,7 +107,7 @@ fn a_garbage_sending_peer_is_disconnected_and_others_carry_on() {
     });
     assert_eq!(inbox.try_recv(), None);
 
-    let mut node = TcpTransport::new([(2, inbox.local_addr())], TcpConfig::default());
+    let mut node = TcpTransport::new(1, [(2, inbox.local_addr())], TcpConfig::default());
     node.send(2, heartbeat(1, 1)).unwrap();
     assert_eq!(inbox.recv_timeout(PATIENCE), Some(heartbeat(1, 1)));
 }
@@ -120,8 +120,8 @@ fn the_writer_reconnects_after_the_connection_is_lost() {
         reconnect_backoff: Duration::from_millis(5),
         ..TcpConfig::default()
     };
-    let inbox = TcpInbox::bind(loopback(), &config).unwrap();
-    let mut node = TcpTransport::new([(2, inbox.local_addr())], config);
+    let inbox = TcpInbox::bind(loopback(), &config, [1, 2]).unwrap();
+    let mut node = TcpTransport::new(1, [(2, inbox.local_addr())], config);
 
     node.send(2, heartbeat(1, 1)).unwrap();
     assert_eq!(inbox.recv_timeout(PATIENCE), Some(heartbeat(1, 1)));
@@ -154,7 +154,7 @@ fn an_unreachable_peer_never_blocks_the_caller() {
         queue_capacity: 8,
         ..TcpConfig::default()
     };
-    let mut node = TcpTransport::new([(9, dead)], config);
+    let mut node = TcpTransport::new(1, [(9, dead)], config);
     let started = Instant::now();
     for term in 0..1000 {
         node.send(9, Message::TimeoutNow(TimeoutNow { term, leader: 1 }))
@@ -168,6 +168,7 @@ fn an_unreachable_peer_never_blocks_the_caller() {
 #[test]
 fn sending_to_an_unknown_node_or_an_oversized_frame_is_an_error() {
     let mut node = TcpTransport::new(
+        1,
         [(2, loopback())],
         TcpConfig {
             max_frame_len: 64,
