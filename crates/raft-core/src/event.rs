@@ -24,6 +24,17 @@ pub enum Event {
     Message(Message),
     /// A client proposes a command (leader only, else `Error::NotLeader`).
     Propose(Vec<u8>),
+    /// Like [`Propose`](Event::Propose), and the leader answers with
+    /// `Action::Proposed { id, term, index }`: the position the command
+    /// was given, so the caller can match the later `Action::Apply` (same
+    /// index and term: applied; same index, other term: lost to a
+    /// leadership change).
+    ProposeTracked {
+        /// The caller's tag, echoed in `Action::Proposed`.
+        id: u64,
+        /// The command.
+        command: Vec<u8>,
+    },
     /// The application's answer to `Action::Snapshot`: its state through
     /// `index`, so the log before it can be compacted.
     Snapshot {
@@ -99,6 +110,18 @@ pub enum Action {
         /// The caller's tag.
         id: u64,
         /// The read index.
+        index: Index,
+    },
+    /// A tracked proposal (`Event::ProposeTracked`) was accepted at `index`
+    /// in `term`. Nothing is committed yet: the command is applied when an
+    /// `Action::Apply` with this index *and* term appears; if that index is
+    /// applied with another term, the proposal was lost.
+    Proposed {
+        /// The caller's tag.
+        id: u64,
+        /// The term the entry was created in.
+        term: Term,
+        /// The log index assigned to it.
         index: Index,
     },
     /// Only from `RaftNode::step_many`: event number `event` (0-based) of

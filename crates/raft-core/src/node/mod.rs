@@ -362,7 +362,7 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn handle_event(&mut self, event: Event) -> Result<()> {
-        if !matches!(event, Event::Propose(_)) {
+        if !matches!(event, Event::Propose(_) | Event::ProposeTracked { .. }) {
             // Everything but a proposal may read the log: it must hold every
             // proposal accepted so far.
             self.flush_proposals()?;
@@ -370,7 +370,13 @@ impl<L: RaftLog> RaftNode<L> {
         match event {
             Event::Tick => self.tick(),
             Event::Message(message) => self.handle_message(message),
-            Event::Propose(command) => self.propose(command),
+            Event::Propose(command) => self.propose(command).map(drop),
+            Event::ProposeTracked { id, command } => {
+                let index = self.propose(command)?;
+                let term = self.term;
+                self.out.push(Action::Proposed { id, term, index });
+                Ok(())
+            }
             Event::Read { id } => self.handle_read(id),
             Event::Snapshot { index, data } => self.compact(index, data),
             Event::TransferLeadership(target) => self.transfer_leadership(target),
@@ -443,12 +449,13 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// A leader accepts a command; it reaches the log (in one write with
     /// the rest of the step's proposals) and followers at the step's end.
-    fn propose(&mut self, command: Vec<u8>) -> Result<()> {
+    /// Returns the index it was given.
+    fn propose(&mut self, command: Vec<u8>) -> Result<Index> {
         self.ensure_leader()?;
         let index = self.log.last_index() + self.pending_proposals.len() as Index + 1;
         self.pending_proposals
             .push(LogEntry::new(self.term, index, command));
-        Ok(())
+        Ok(index)
     }
 
     fn flush_proposals(&mut self) -> Result<()> {

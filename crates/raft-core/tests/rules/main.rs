@@ -17,6 +17,7 @@ mod election;
 mod monotonic;
 mod persistence;
 mod pre_vote;
+mod proposal;
 mod read_index;
 mod replication;
 mod snapshot;
