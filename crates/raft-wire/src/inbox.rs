@@ -38,7 +38,9 @@ use crate::stream::read_frame;
 #[derive(Debug)]
 pub struct TcpInbox {
     local_addr: SocketAddr,
-    messages: Receiver<Message>,
+    /// Behind a mutex so the inbox is `Sync`: one thread can wait for
+    /// messages while another admits peers or reads the counters.
+    messages: Mutex<Receiver<Message>>,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
 }
@@ -170,7 +172,7 @@ impl TcpInbox {
         };
         Ok(Self {
             local_addr,
-            messages,
+            messages: Mutex::new(messages),
             shared,
             acceptor: Some(acceptor),
         })
@@ -230,7 +232,7 @@ impl TcpInbox {
     /// assert_eq!(inbox.recv_timeout(Duration::ZERO), None);
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Message> {
-        self.messages.recv_timeout(timeout).ok()
+        self.receiver().recv_timeout(timeout).ok()
     }
 
     /// The next message if one is already waiting.
@@ -240,7 +242,12 @@ impl TcpInbox {
     /// assert_eq!(inbox.try_recv(), None);
     /// ```
     pub fn try_recv(&self) -> Option<Message> {
-        self.messages.try_recv().ok()
+        self.receiver().try_recv().ok()
+    }
+
+    fn receiver(&self) -> std::sync::MutexGuard<'_, Receiver<Message>> {
+        // A receiver has no state a panic could leave half-updated.
+        self.messages.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Connections closed for breaking a rule: the sum of the refusals in
