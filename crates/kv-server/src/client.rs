@@ -154,7 +154,9 @@ fn read_response(conn: &mut impl BufRead) -> io::Result<HttpResponse> {
             .parse()
             .map_err(|_| invalid("bad content-length"))?;
         if len > BODY_LEN_MAX {
-            return Err(invalid(format!("a {len}-byte body is over the client's limit")));
+            return Err(invalid(format!(
+                "a {len}-byte body is over the client's limit"
+            )));
         }
         let mut body = vec![0; len];
         conn.read_exact(&mut body)?;

@@ -89,7 +89,9 @@ fn error_response(api: &Api, error: &ServerError) -> Response {
             }
             None => text(
                 StatusCode::MISDIRECTED_REQUEST,
-                format!("not the leader; the leader is node {id} (its HTTP address is unknown here)"),
+                format!(
+                    "not the leader; the leader is node {id} (its HTTP address is unknown here)"
+                ),
             ),
         },
         ServerError::NotLeader { leader: None } => text(
@@ -165,7 +167,10 @@ async fn get_key(State(api): State<Arc<Api>>, Path(key): Path<String>) -> Respon
         Ok(answer) => match decode_value(&answer) {
             Some(Some(value)) => (StatusCode::OK, value).into_response(),
             Some(None) => text(StatusCode::NOT_FOUND, "key not found"),
-            None => text(StatusCode::INTERNAL_SERVER_ERROR, "the store gave a malformed answer"),
+            None => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the store gave a malformed answer",
+            ),
         },
         Err(error) => error_response(&api, &error),
     }
@@ -206,7 +211,9 @@ async fn cas_key(
     };
     let axum::Json(body) = match body {
         Ok(body) => body,
-        Err(rejection) => return json_error(&rejection, r#"{"expected": "old" | null, "new": "value"}"#),
+        Err(rejection) => {
+            return json_error(&rejection, r#"{"expected": "old" | null, "new": "value"}"#);
+        }
     };
     let command = Command::Cas {
         key,
@@ -215,7 +222,10 @@ async fn cas_key(
     };
     match propose(&api, command).await {
         Ok(answer) if answer == [1] => text(StatusCode::OK, "swapped"),
-        Ok(_) => text(StatusCode::CONFLICT, "not swapped: the value is not the expected one"),
+        Ok(_) => text(
+            StatusCode::CONFLICT,
+            "not swapped: the value is not the expected one",
+        ),
         Err(response) => response,
     }
 }
@@ -231,7 +241,10 @@ async fn status(State(api): State<Arc<Api>>) -> Response {
     match api.handle.status().await {
         Ok(status) => {
             let raft = &status.raft;
-            let leader_http = raft.leader.and_then(|id| api.http_addr(id)).map(|a| format!("http://{a}"));
+            let leader_http = raft
+                .leader
+                .and_then(|id| api.http_addr(id))
+                .map(|a| format!("http://{a}"));
             let body = serde_json::json!({
                 "id": raft.id,
                 "role": format!("{:?}", raft.role),
@@ -280,7 +293,10 @@ fn parse_id(id: &str) -> Result<NodeId, BadRequest> {
 async fn change(api: &Api, change: MembershipChange) -> Response {
     let id = change.node();
     match api.handle.change_membership(change).await {
-        Ok(()) => text(StatusCode::OK, format!("membership change for node {id} accepted")),
+        Ok(()) => text(
+            StatusCode::OK,
+            format!("membership change for node {id} accepted"),
+        ),
         Err(error) => error_response(api, &error),
     }
 }
@@ -297,7 +313,10 @@ async fn add_member(
     let axum::Json(body) = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return json_error(&rejection, r#"{"raft": "127.0.0.1:7004", "http": "127.0.0.1:8004", "learner": false}"#);
+            return json_error(
+                &rejection,
+                r#"{"raft": "127.0.0.1:7004", "http": "127.0.0.1:8004", "learner": false}"#,
+            );
         }
     };
     if let Some(http) = body.http {
@@ -335,7 +354,10 @@ async fn transfer(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Respon
         Err(rejection) => return rejection.into_response(),
     };
     match api.handle.transfer_leadership(id).await {
-        Ok(()) => text(StatusCode::OK, format!("leadership transfer to node {id} started")),
+        Ok(()) => text(
+            StatusCode::OK,
+            format!("leadership transfer to node {id} started"),
+        ),
         Err(error) => error_response(&api, &error),
     }
 }

@@ -94,7 +94,11 @@ impl LocalCluster {
                 id,
                 NodeProcess {
                     args: NodeArgs {
-                        peers: args.peers.into_iter().filter(|(peer, _)| *peer != id).collect(),
+                        peers: args
+                            .peers
+                            .into_iter()
+                            .filter(|(peer, _)| *peer != id)
+                            .collect(),
                         ..args
                     },
                     child: None,
@@ -161,14 +165,20 @@ impl LocalCluster {
         let deadline = Instant::now() + timeout;
         let mut client = HttpClient::new(addr, Duration::from_millis(500));
         while Instant::now() < deadline {
-            if client.request("GET", "/status", b"").is_ok_and(|r| r.status == 200) {
+            if client
+                .request("GET", "/status", b"")
+                .is_ok_and(|r| r.status == 200)
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            format!("node {id} did not answer on {addr} (see {})", self.log_path(id).display()),
+            format!(
+                "node {id} did not answer on {addr} (see {})",
+                self.log_path(id).display()
+            ),
         ))
     }
 

@@ -72,15 +72,22 @@ impl NodeArgs {
                     let (peer, addrs) = spec
                         .split_once('=')
                         .and_then(|(peer, addrs)| Some((peer, addrs.split_once(',')?)))
-                        .ok_or_else(|| format!("--peer {spec:?}: expected ID=RAFT_ADDR,HTTP_ADDR"))?;
+                        .ok_or_else(|| {
+                            format!("--peer {spec:?}: expected ID=RAFT_ADDR,HTTP_ADDR")
+                        })?;
                     let peer = parse_number(&flag, peer)?;
-                    peers.insert(peer, (parse_addr(&flag, addrs.0)?, parse_addr(&flag, addrs.1)?));
+                    peers.insert(
+                        peer,
+                        (parse_addr(&flag, addrs.0)?, parse_addr(&flag, addrs.1)?),
+                    );
                 }
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }
         }
         let missing = |what: &str| format!("{what} is required\n{USAGE}");
-        let id = id.filter(|&id| id != 0).ok_or_else(|| missing("--id (non-zero)"))?;
+        let id = id
+            .filter(|&id| id != 0)
+            .ok_or_else(|| missing("--id (non-zero)"))?;
         peers.remove(&id);
         Ok(Self {
             id,
@@ -142,8 +149,11 @@ pub fn run(args: &NodeArgs) -> io::Result<()> {
         config = config.with_peer(peer, raft);
     }
     let server = RaftServer::start_with_wal(config, &args.data, KvStore::default())?;
-    let mut http_addrs: BTreeMap<NodeId, SocketAddr> =
-        args.peers.iter().map(|(&id, &(_, http))| (id, http)).collect();
+    let mut http_addrs: BTreeMap<NodeId, SocketAddr> = args
+        .peers
+        .iter()
+        .map(|(&id, &(_, http))| (id, http))
+        .collect();
     http_addrs.insert(args.id, args.http);
     let api = Api::new(server.handle(), http_addrs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
