@@ -45,6 +45,8 @@ pub struct RaftConfig {
     seed: u64,
     check_quorum: bool,
     pre_vote: bool,
+    /// Starts with no configuration; see [`RaftConfig::joining`].
+    joining: bool,
 }
 
 impl RaftConfig {
@@ -71,12 +73,43 @@ impl RaftConfig {
             seed: id,
             check_quorum: true,
             pre_vote: true,
+            joining: false,
         }
     }
 
     /// A one-node cluster: no peers, a quorum of one.
     pub fn single(id: NodeId) -> Self {
         Self::new(id, [])
+    }
+
+    /// **(ours)** A node that joins a running cluster: it starts with no
+    /// configuration at all, so it never campaigns and is counted in no
+    /// quorum until it learns the leader's configuration from the log or a
+    /// snapshot (the leader adds it, as a learner or a voter, with
+    /// `Event::AddLearner` / `Event::AddServer`). A node booted with
+    /// `RaftConfig::new(id, target_members)` instead would be a voter of a
+    /// configuration nobody committed, and could win an election with an
+    /// empty log.
+    ///
+    /// ```
+    /// use raft_core::{Event, RaftConfig, RaftNode, Role};
+    /// let mut node = RaftNode::new(RaftConfig::joining(4));
+    /// for _ in 0..100 {
+    ///     node.step(Event::Tick).unwrap();
+    /// }
+    /// assert_eq!(node.role(), Role::Follower, "a joining node never campaigns");
+    /// assert!(node.members().is_empty());
+    /// ```
+    pub fn joining(id: NodeId) -> Self {
+        let mut config = Self::new(id, []);
+        config.joining = true;
+        config
+    }
+
+    /// Whether the node starts with no configuration (see
+    /// [`RaftConfig::joining`]).
+    pub fn is_joining(&self) -> bool {
+        self.joining
     }
 
     /// Randomised election-timeout bounds in ticks; normalised to

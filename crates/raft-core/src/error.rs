@@ -49,6 +49,16 @@ pub enum Error {
     /// A membership change is already in flight; retry once it commits.
     #[error("a configuration change is already in progress")]
     ConfigInProgress,
+    /// **(ours)** A membership change that can never succeed as asked (a
+    /// voter added twice, a non-member removed, the last voter removed, a
+    /// non-learner promoted...); nothing changed.
+    #[error("membership change refused for node {node}: {reason}")]
+    MembershipChange {
+        /// The node the change was about.
+        node: NodeId,
+        /// What was wrong.
+        reason: &'static str,
+    },
     /// The request is well-formed but this build or this node cannot serve
     /// it (for example a membership change before that feature lands).
     #[error("unsupported: {what}")]
@@ -104,6 +114,7 @@ impl error_forge::ForgeError for Error {
             Error::ConfigInProgress => "ConfigInProgress",
             Error::Unsupported { .. } => "Unsupported",
             Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::MembershipChange { .. } => "MembershipChange",
         }
     }
 
@@ -115,6 +126,7 @@ impl error_forge::ForgeError for Error {
             Error::ConfigInProgress => "Configuration change in progress",
             Error::Unsupported { .. } => "Unsupported request",
             Error::InvalidRequest { .. } => "Invalid request",
+            Error::MembershipChange { .. } => "Membership change refused",
         }
     }
 
@@ -144,6 +156,14 @@ mod tests {
             (Error::encoding("decode", "bad tag"), false, false),
             (Error::Unsupported { what: "x" }, false, false),
             (Error::InvalidRequest { what: "x" }, false, false),
+            (
+                Error::MembershipChange {
+                    node: 1,
+                    reason: "x",
+                },
+                false,
+                false,
+            ),
         ];
         for (err, retryable, fatal) in cases {
             assert_eq!(err.is_retryable(), retryable, "{err}");

@@ -51,6 +51,16 @@ pub enum Event {
     AddLearner(NodeId),
     /// Promote a learner to voter.
     PromoteLearner(NodeId),
+    /// **(ours)** Joint consensus (paper 6, thesis 4.3): move to `voters`
+    /// and `learners` in one change, through the joint configuration
+    /// C_old,new (every decision needs a majority of both) and then C_new,
+    /// which the leader appends by itself once C_old,new commits.
+    ChangeMembership {
+        /// The voters of the new configuration.
+        voters: Vec<NodeId>,
+        /// The learners of the new configuration.
+        learners: Vec<NodeId>,
+    },
     /// Hand leadership to a caught-up voter (thesis 3.10).
     TransferLeadership(NodeId),
     /// A linearizable read tagged `id` (ReadIndex, thesis 6.4); answered by

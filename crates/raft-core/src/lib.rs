@@ -43,8 +43,10 @@ mod config;
 mod error;
 mod event;
 pub mod log;
+mod membership;
 mod message;
 mod node;
+mod plausible;
 mod rng;
 mod transport;
 mod types;
@@ -53,10 +55,12 @@ pub use config::RaftConfig;
 pub use error::{Error, Result};
 pub use event::{Action, Event};
 pub use log::{MemoryLog, RaftLog};
+pub use membership::{ConfChange, Membership};
 pub use message::{
     AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, Message, PreVote,
     PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, TimeoutNow,
 };
 pub use node::{PeerStatus, RaftNode, ReplicationState, Status};
+pub use plausible::{INDEX_MAX, TERM_MAX};
 pub use transport::{MemoryTransport, RaftTransport};
 pub use types::{EntryKind, HardState, Index, LogEntry, NodeId, Role, Snapshot, Term};

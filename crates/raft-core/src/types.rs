@@ -1,5 +1,7 @@
 //! The value types every other module speaks in: ids, terms, indices, entries.
 
+use crate::membership::Membership;
+
 /// Identifies a node. Opaque to the protocol; each node of a cluster needs a
 /// distinct, stable value.
 pub type NodeId = u64;
@@ -104,20 +106,20 @@ impl LogEntry {
             term,
             index,
             kind: EntryKind::Config,
-            command: encode_membership(voters, learners),
+            command: crate::membership::encode(voters, learners, &[]),
         }
     }
 
     /// The voters of a `Config` entry; `None` for a `Normal` entry or an
     /// undecodable configuration.
     pub fn members(&self) -> Option<Vec<NodeId>> {
-        self.membership().map(|(voters, _)| voters)
+        self.config_lists().map(|(voters, _)| voters)
     }
 
     /// The learners of a `Config` entry (empty when there are none); `None`
     /// for a `Normal` entry or an undecodable configuration.
     pub fn learners(&self) -> Option<Vec<NodeId>> {
-        self.membership().map(|(_, learners)| learners)
+        self.config_lists().map(|(_, learners)| learners)
     }
 
     /// Whether this is a leader's no-op (an empty `Normal` entry).
@@ -125,57 +127,41 @@ impl LogEntry {
         self.kind == EntryKind::Normal && self.command.is_empty()
     }
 
-    /// Voters and learners of a `Config` entry.
-    fn membership(&self) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
+    /// Voters and learners of a `Config` entry, as written.
+    fn config_lists(&self) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
         match self.kind {
             EntryKind::Normal => None,
-            EntryKind::Config => decode_membership(&self.command),
+            EntryKind::Config => crate::membership::decode(&self.command)
+                .map(|(voters, learners, _)| (voters, learners)),
         }
     }
-}
 
-/// Configuration payload: `u32` voter count, voters, `u32` learner count,
-/// learners; every integer little-endian. Written down in `docs/PROTOCOL.md`.
-fn encode_membership(voters: &[NodeId], learners: &[NodeId]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + 8 * (voters.len() + learners.len()));
-    for group in [voters, learners] {
-        #[allow(
-            clippy::cast_possible_truncation,
-            reason = "a cluster has far fewer than 2^32 members"
-        )]
-        out.extend_from_slice(&(group.len() as u32).to_le_bytes());
-        for id in group {
-            out.extend_from_slice(&id.to_le_bytes());
+    /// A `Config` entry carrying `membership` (joint included).
+    ///
+    /// ```
+    /// use raft_core::{LogEntry, Membership};
+    /// let joint = Membership::new([1, 2, 3]).enter_joint([2, 3, 4], []).unwrap();
+    /// let entry = LogEntry::with_membership(2, 9, &joint);
+    /// assert_eq!(entry.members(), Some(vec![2, 3, 4]), "the incoming voters");
+    /// assert_eq!(entry.membership(), Some(joint));
+    /// ```
+    pub fn with_membership(term: Term, index: Index, membership: &Membership) -> Self {
+        Self {
+            term,
+            index,
+            kind: EntryKind::Config,
+            command: membership.encode(),
         }
     }
-    out
-}
 
-fn decode_membership(mut bytes: &[u8]) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
-    let voters = decode_id_list(&mut bytes)?;
-    let learners = decode_id_list(&mut bytes)?;
-    bytes.is_empty().then_some((voters, learners))
-}
-
-fn decode_id_list(bytes: &mut &[u8]) -> Option<Vec<NodeId>> {
-    let (count, rest) = bytes.split_first_chunk::<4>()?;
-    let count = u32::from_le_bytes(*count) as usize;
-    // Bound the allocation by what the input actually holds.
-    let needed = count.checked_mul(8)?;
-    if rest.len() < needed {
-        return None;
+    /// The configuration of a `Config` entry; `None` for a `Normal` entry
+    /// or an undecodable configuration.
+    pub fn membership(&self) -> Option<Membership> {
+        match self.kind {
+            EntryKind::Normal => None,
+            EntryKind::Config => Membership::decode(&self.command),
+        }
     }
-    let (ids, rest) = rest.split_at(needed);
-    *bytes = rest;
-    Some(
-        ids.chunks_exact(8)
-            .map(|chunk| {
-                let mut raw = [0u8; 8];
-                raw.copy_from_slice(chunk);
-                NodeId::from_le_bytes(raw)
-            })
-            .collect(),
-    )
 }
 
 /// The state Raft persists before answering any RPC (Raft paper Figure 2):
@@ -209,10 +195,16 @@ pub struct Snapshot {
     pub index: Index,
     /// The term of the entry at `index`.
     pub term: Term,
-    /// The voters as of `index`.
+    /// The voters as of `index` (C_new while joint); empty when the
+    /// snapshot records no configuration.
     pub config: Vec<NodeId>,
     /// The application's serialized state.
     pub data: Vec<u8>,
+    /// **(ours)** The learners as of `index`.
+    pub learners: Vec<NodeId>,
+    /// **(ours)** While the configuration at `index` is joint, its outgoing
+    /// voters (C_old); empty otherwise.
+    pub outgoing: Vec<NodeId>,
 }
 
 impl Snapshot {
@@ -228,7 +220,48 @@ impl Snapshot {
             term,
             config,
             data,
+            learners: Vec::new(),
+            outgoing: Vec::new(),
         }
+    }
+
+    /// A snapshot recording the whole configuration as of `index`:
+    /// voters, learners and, while joint, the outgoing voters.
+    ///
+    /// ```
+    /// use raft_core::{Membership, Snapshot};
+    /// let config = Membership::with_learners([1, 2, 3], [4]);
+    /// let snap = Snapshot::with_membership(10, 3, &config, b"state".to_vec());
+    /// assert_eq!((snap.config.as_slice(), snap.learners.as_slice()), (&[1, 2, 3][..], &[4][..]));
+    /// assert_eq!(snap.membership(), Some(config));
+    /// assert_eq!(Snapshot::new(1, 1, vec![]).membership(), None);
+    /// ```
+    pub fn with_membership(
+        index: Index,
+        term: Term,
+        membership: &Membership,
+        data: Vec<u8>,
+    ) -> Self {
+        Self {
+            index,
+            term,
+            config: membership.voters().to_vec(),
+            data,
+            learners: membership.learners().to_vec(),
+            outgoing: membership.outgoing_voters().to_vec(),
+        }
+    }
+
+    /// The configuration the snapshot records, or `None` if it records
+    /// none (no voters).
+    pub fn membership(&self) -> Option<Membership> {
+        (!self.config.is_empty()).then(|| {
+            Membership::from_parts(
+                self.config.clone(),
+                self.outgoing.clone(),
+                self.learners.clone(),
+            )
+        })
     }
 }
 

@@ -198,6 +198,17 @@ pub(crate) fn encode_snapshot_file(snapshot: &Snapshot) -> Result<Vec<u8>, &'sta
     }
     out.extend_from_slice(&(snapshot.data.len() as u64).to_le_bytes());
     out.extend_from_slice(&snapshot.data);
+    // Learners and outgoing voters follow only when there are any, so a
+    // file without them reads as it did before they were recorded.
+    if !snapshot.learners.is_empty() || !snapshot.outgoing.is_empty() {
+        for ids in [&snapshot.learners, &snapshot.outgoing] {
+            let count = u32::try_from(ids.len()).map_err(|_| "too many members")?;
+            out.extend_from_slice(&count.to_le_bytes());
+            for id in ids {
+                out.extend_from_slice(&id.to_le_bytes());
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -212,22 +223,32 @@ pub(crate) fn decode_snapshot_file(bytes: &[u8]) -> Result<Snapshot, DecodeError
     }
     let index = reader.u64()?;
     let term = reader.u64()?;
-    let voters = reader.u32()? as usize;
+    let config = read_ids(&mut reader)?;
+    let len = usize::try_from(reader.u64()?).map_err(|_| "snapshot data too long")?;
+    let data = reader.take(len)?.to_vec();
+    let mut snapshot = Snapshot::with_config(index, term, config, data);
+    if reader.remaining() > 0 {
+        snapshot.learners = read_ids(&mut reader)?;
+        snapshot.outgoing = read_ids(&mut reader)?;
+    }
+    reader.finish()?;
+    Ok(snapshot)
+}
+
+/// A `u32` count and that many node ids.
+fn read_ids(reader: &mut Reader<'_>) -> Result<Vec<NodeId>, DecodeError> {
+    let count = reader.u32()? as usize;
     // Bound the allocation by what the record actually holds.
-    let needed = voters.checked_mul(8).ok_or("voter count overflows")?;
+    let needed = count.checked_mul(8).ok_or("member count overflows")?;
     let ids = reader.take(needed)?;
-    let config: Vec<NodeId> = ids
+    Ok(ids
         .chunks_exact(8)
         .map(|chunk| {
             let mut raw = [0u8; 8];
             raw.copy_from_slice(chunk);
             NodeId::from_le_bytes(raw)
         })
-        .collect();
-    let len = usize::try_from(reader.u64()?).map_err(|_| "snapshot data too long")?;
-    let data = reader.take(len)?.to_vec();
-    reader.finish()?;
-    Ok(Snapshot::with_config(index, term, config, data))
+        .collect())
 }
 
 fn decode_hard_state(reader: &mut Reader<'_>) -> Result<HardState, DecodeError> {
@@ -398,6 +419,18 @@ mod tests {
         snap.extend_from_slice(&[0; 16]);
         snap.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode_snapshot_file(&snap).is_err());
+    }
+
+    #[test]
+    fn snapshot_file_keeps_learners_and_outgoing_voters() {
+        let joint = raft_core::Membership::with_learners([1, 2, 3], [7])
+            .enter_joint([2, 3, 4], [7])
+            .unwrap();
+        let snap = Snapshot::with_membership(9, 2, &joint, b"state".to_vec());
+        let bytes = encode_snapshot_file(&snap).unwrap();
+        let back = decode_snapshot_file(&bytes).unwrap();
+        assert_eq!(back.membership(), Some(joint));
+        assert_eq!(back, snap);
     }
 
     #[test]

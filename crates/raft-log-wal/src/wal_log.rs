@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use raft_core::log::check_contiguous;
-use raft_core::{Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
+use raft_core::{EntryKind, Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
 use wal_db::{Wal, WalError};
 
 use crate::compact::{self, LiveState};
@@ -43,8 +43,10 @@ use crate::store::ReadAheadStore;
 /// **Failures.** A failed write leaves the in-memory view unsure of what the
 /// file holds, so every later write and `sync` fails until the log is
 /// reopened. The reading calls cannot return errors (the trait has none); if
-/// the file cannot be read they return what they could (a shorter result)
-/// and the failure is reported by the next write or `sync`.
+/// the file cannot be read, or a command read back fails its checksum, they
+/// return what they could (a shorter result, never the damaged bytes) and
+/// latch the failure: [`RaftLog::read_error`] reports it (the node checks it
+/// after every step), and every later write and `sync` fails with it.
 ///
 /// [`INDEX_BYTES_PER_ENTRY`]: crate::INDEX_BYTES_PER_ENTRY
 ///
@@ -272,10 +274,19 @@ impl RaftLog for WalLog {
         self.read(from, self.range(from, to))
     }
 
+    fn kind_at(&self, index: Index) -> Option<EntryKind> {
+        // Known from the index: no read of the command.
+        self.index.slot(index).map(|slot| slot.kind)
+    }
+
     fn entries_bounded(&self, from: Index, to: Index, bytes_max: usize) -> Vec<LogEntry> {
         let slots = self.range(from, to);
         let count = bounded_count(slots, bytes_max);
         self.read(from, slots.get(..count).unwrap_or_default())
+    }
+
+    fn read_error(&self) -> Option<Error> {
+        self.check_failed("read entries").err()
     }
 
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {

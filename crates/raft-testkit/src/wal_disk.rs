@@ -345,6 +345,10 @@ impl RaftLog for WalDisk {
         self.log.entries_bounded(from, to, bytes_max)
     }
 
+    fn read_error(&self) -> Option<Error> {
+        self.log.read_error()
+    }
+
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         let mut prev_term = self.log.last_term();
         self.log.append(entries)?;

@@ -120,15 +120,30 @@ pub fn decode(bytes: &[u8]) -> Result<Message> {
         }
         tag::INSTALL_SNAPSHOT => {
             let mut r = Fields::new("InstallSnapshot", body)?;
+            let (term, leader) = (r.u64("term")?, r.u64("leader")?);
+            let mut snapshot = Snapshot {
+                index: r.u64("snapshot.index")?,
+                term: r.u64("snapshot.term")?,
+                config: r.read("snapshot.config")?,
+                data: r.read("snapshot.data")?,
+                ..Snapshot::default()
+            };
+            if r.dec.remaining() > 0 {
+                snapshot.learners = r.read("snapshot.learners")?;
+                snapshot.outgoing = r.read("snapshot.outgoing")?;
+                if snapshot.learners.is_empty() && snapshot.outgoing.is_empty() {
+                    // The encoder omits an empty extension: accepting one
+                    // would give two encodings of one message.
+                    return Err(Error::encoding(
+                        "InstallSnapshot",
+                        "an empty membership extension is not canonical",
+                    ));
+                }
+            }
             Message::InstallSnapshot(InstallSnapshot {
-                term: r.u64("term")?,
-                leader: r.u64("leader")?,
-                snapshot: Snapshot {
-                    index: r.u64("snapshot.index")?,
-                    term: r.u64("snapshot.term")?,
-                    config: r.read("snapshot.config")?,
-                    data: r.read("snapshot.data")?,
-                },
+                term,
+                leader,
+                snapshot,
             })
             .finish(r)?
         }

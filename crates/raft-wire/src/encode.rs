@@ -154,7 +154,15 @@ fn write_snapshot(enc: &mut Encoder, snapshot: &Snapshot) -> pack_io::Result<()>
     enc.write(&snapshot.index)?;
     enc.write(&snapshot.term)?;
     snapshot.config.serialize(enc)?;
-    snapshot.data.serialize(enc)
+    snapshot.data.serialize(enc)?;
+    // The membership extension (learners, outgoing voters) follows only
+    // when it says something, so a snapshot without it encodes exactly as
+    // in format 1 before learners travelled.
+    if !snapshot.learners.is_empty() || !snapshot.outgoing.is_empty() {
+        snapshot.learners.serialize(enc)?;
+        snapshot.outgoing.serialize(enc)?;
+    }
+    Ok(())
 }
 
 /// An upper bound on the frame size, so `encode` allocates once. Every
@@ -167,7 +175,11 @@ fn size_hint(message: &Message) -> usize {
         }),
         Message::InstallSnapshot(m) => SCALARS
             .saturating_add(m.snapshot.data.len())
-            .saturating_add(m.snapshot.config.len().saturating_mul(10)),
+            .saturating_add(
+                (m.snapshot.config.len() + m.snapshot.learners.len() + m.snapshot.outgoing.len())
+                    .saturating_mul(10)
+                    .saturating_add(2),
+            ),
         _ => SCALARS,
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{RaftLog, check_contiguous};
 use crate::error::{Error, Result};
-use crate::types::{HardState, Index, LogEntry, Snapshot, Term};
+use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// An in-memory `RaftLog` for tests, examples and the single-node path. Its
 /// `sync` always succeeds and nothing survives the process.
@@ -73,6 +73,10 @@ impl RaftLog for MemoryLog {
 
     fn entry(&self, index: Index) -> Option<LogEntry> {
         self.position(index).map(|pos| self.entries[pos].clone())
+    }
+
+    fn kind_at(&self, index: Index) -> Option<EntryKind> {
+        self.position(index).map(|pos| self.entries[pos].kind)
     }
 
     fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {

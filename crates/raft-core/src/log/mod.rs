@@ -5,7 +5,7 @@ mod memory;
 pub use memory::MemoryLog;
 
 use crate::error::{Error, Result};
-use crate::types::{HardState, Index, LogEntry, Snapshot, Term};
+use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// Where the log and the hard state live. The node reads and writes through
 /// it and treats `sync` returning `Ok` as the durability point.
@@ -41,6 +41,13 @@ pub trait RaftLog {
     /// The entry at `index`, if the log holds it.
     fn entry(&self, index: Index) -> Option<LogEntry>;
 
+    /// **(ours)** The kind of the entry at `index`, if the log holds it.
+    /// The node scans kinds at start-up to find the configuration entries;
+    /// override it when the kind is known without reading the command.
+    fn kind_at(&self, index: Index) -> Option<EntryKind> {
+        self.entry(index).map(|entry| entry.kind)
+    }
+
     /// Entries in the inclusive range `[from, to]`; stops at the first index
     /// the log does not hold. Override for a bulk read.
     fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
@@ -65,6 +72,23 @@ pub trait RaftLog {
             out.push(entry);
         }
         out
+    }
+
+    /// A failure of a reading call, latched. `entry`, `entries` and
+    /// `entries_bounded` cannot return an error, so a backend whose read
+    /// fails (an I/O error, a checksum mismatch) returns what it could and
+    /// remembers why; from then on this returns an [`Error::Storage`]. The
+    /// node checks it at the end of every step and fails that step, and
+    /// every later one, as it would a failed write: a step that only read
+    /// (a heartbeat, a resend) must not carry on as if the disk were fine.
+    /// The default never fails: its reads cannot.
+    ///
+    /// ```
+    /// use raft_core::{MemoryLog, RaftLog};
+    /// assert_eq!(MemoryLog::new().read_error(), None);
+    /// ```
+    fn read_error(&self) -> Option<Error> {
+        None
     }
 
     /// Append a batch; the first index must be `last_index() + 1` and the
@@ -128,4 +152,15 @@ pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Fails with the log's latched read error, if any (see
+/// [`RaftLog::read_error`]), always as an [`Error::Storage`], so the node
+/// stops whatever the backend reported.
+pub(crate) fn check_reads(log: &impl RaftLog) -> Result<()> {
+    match log.read_error() {
+        None => Ok(()),
+        Some(error @ Error::Storage { .. }) => Err(error),
+        Some(other) => Err(Error::storage("read", other)),
+    }
 }

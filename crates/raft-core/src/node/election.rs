@@ -3,11 +3,12 @@
 
 use super::RaftNode;
 use super::progress::ProgressTracker;
-use super::quorum::{self, VoteResult};
 use crate::error::Result;
 use crate::log::RaftLog;
+use crate::membership::{Membership, VoteResult};
 use crate::message::{Message, PreVote, PreVoteReply, RequestVote, RequestVoteReply, TimeoutNow};
-use crate::types::{Index, LogEntry, NodeId, Role, Term};
+use crate::plausible::next_term;
+use crate::types::{Index, NodeId, Role, Term};
 
 /// The vote round a candidate is running.
 #[derive(Clone, Debug, Default)]
@@ -30,8 +31,8 @@ impl Campaign {
         }
     }
 
-    fn result(&self, voters: &[NodeId]) -> VoteResult {
-        quorum::vote_result(voters, |id| {
+    fn result(&self, config: &Membership) -> VoteResult {
+        config.vote_result(|id| {
             self.votes
                 .iter()
                 .find(|&&(voter, _)| voter == id)
@@ -84,7 +85,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn quorum_recently_active(&mut self) -> bool {
         let id = self.id();
         let progress = &self.progress;
-        let result = quorum::vote_result(&self.voters, |voter| {
+        let result = self.configs.in_force().vote_result(|voter| {
             Some(voter == id || progress.get(voter).is_some_and(|pr| pr.recent_active))
         });
         for pr in self.progress.iter_mut() {
@@ -127,11 +128,14 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn become_pre_candidate(&mut self) -> Result<()> {
+        let Some(term) = next_term(self.term) else {
+            return self.stay_at_term_ceiling();
+        };
         if self.start_vote_round(true) {
             return self.become_candidate(false);
         }
         let request = Message::PreVote(PreVote {
-            term: self.term + 1,
+            term,
             candidate: self.id(),
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
@@ -142,7 +146,10 @@ impl<L: RaftLog> RaftNode<L> {
 
     fn become_candidate(&mut self, force: bool) -> Result<()> {
         // Raft 5.2: increment the term and vote for yourself, durably.
-        self.term += 1;
+        let Some(term) = next_term(self.term) else {
+            return self.stay_at_term_ceiling();
+        };
+        self.term = term;
         self.voted_for = Some(self.id());
         self.persist_hard_state()?;
         if self.start_vote_round(false) {
@@ -159,6 +166,13 @@ impl<L: RaftLog> RaftNode<L> {
         Ok(())
     }
 
+    /// A node whose term reached [`TERM_MAX`](crate::TERM_MAX) cannot
+    /// campaign (the next term does not exist): it stays a follower and
+    /// keeps following any leader of its term.
+    fn stay_at_term_ceiling(&mut self) -> Result<()> {
+        self.become_follower(self.term, self.leader)
+    }
+
     /// Becomes a candidate for a (pre-)vote round holding its own vote.
     /// Returns whether that vote alone already wins (a sole voter).
     fn start_vote_round(&mut self, pre_vote: bool) -> bool {
@@ -167,7 +181,7 @@ impl<L: RaftLog> RaftNode<L> {
         self.reset_election_timer();
         self.campaign.start(pre_vote);
         self.campaign.record(self.id(), true);
-        self.campaign.result(&self.voters) == VoteResult::Won
+        self.campaign.result(self.configs.in_force()) == VoteResult::Won
     }
 
     /// Any message this node hears from `leader` of its current term: a
@@ -189,28 +203,26 @@ impl<L: RaftLog> RaftNode<L> {
         self.transfer_target = None;
         self.reads.reset();
         let last_index = self.log.last_index();
+        let id = self.id();
         let others: Vec<NodeId> = self
-            .voters
-            .iter()
-            .chain(&self.learners)
-            .copied()
-            .filter(|&id| id != self.id())
+            .membership()
+            .members()
+            .into_iter()
+            .filter(|&member| member != id)
             .collect();
         self.progress = ProgressTracker::new(&others, last_index);
-        if self.is_sole_voter() {
-            // Nobody else can ever lead this configuration, so no entry of
-            // ours can be overwritten: the no-op buys nothing (see
-            // `maybe_commit`), and the first proposal lands at index 1.
+        if self.is_sole_voter() && self.commit_index == last_index {
+            // A sole voter over a fully committed log has nothing of an
+            // earlier term to commit: the no-op buys nothing yet, and the
+            // first proposal lands just after the log (index 1 on a new
+            // node). It appends one before its first membership change.
             return Ok(());
         }
         // Raft 8 / thesis 6.4: a new leader appends a no-op of its own term,
         // so entries of earlier terms commit (Figure 8) and reads learn the
-        // commit index.
-        self.log
-            .append(&[LogEntry::new(self.term, last_index + 1, Vec::new())])?;
-        self.unsynced = true;
-        self.broadcast_pending = true;
-        Ok(())
+        // commit index. A sole voter that inherits an uncommitted tail does
+        // too: it commits the tail with its no-op, never by counting.
+        self.append_noop()
     }
 
     pub(super) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) -> Result<()> {
@@ -359,11 +371,14 @@ impl<L: RaftLog> RaftNode<L> {
 
     pub(super) fn handle_pre_vote_reply(&mut self, reply: PreVoteReply) -> Result<()> {
         let expected_term = if reply.vote_granted {
-            self.term + 1
+            next_term(self.term)
         } else {
-            self.term
+            Some(self.term)
         };
-        if self.role != Role::Candidate || !self.campaign.pre_vote || reply.term != expected_term {
+        if self.role != Role::Candidate
+            || !self.campaign.pre_vote
+            || Some(reply.term) != expected_term
+        {
             return Ok(());
         }
         self.count_vote(reply.from, reply.vote_granted)
@@ -377,11 +392,11 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn count_vote(&mut self, from: NodeId, granted: bool) -> Result<()> {
-        if self.voters.binary_search(&from).is_err() {
+        if !self.membership().is_voter(from) {
             return Ok(());
         }
         self.campaign.record(from, granted);
-        match self.campaign.result(&self.voters) {
+        match self.campaign.result(self.configs.in_force()) {
             VoteResult::Won if self.campaign.pre_vote => self.become_candidate(false),
             VoteResult::Won => self.become_leader(),
             VoteResult::Lost => self.become_follower(self.term, None),

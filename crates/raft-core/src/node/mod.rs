@@ -4,10 +4,10 @@
 //! `read_index`, `snapshot`, `transfer`, `membership`); this file only
 //! dispatches events and finishes each step (sync, commit, apply, reads).
 
+mod config_history;
 mod election;
 mod membership;
 mod progress;
-mod quorum;
 mod read_index;
 mod replication;
 mod snapshot;
@@ -20,10 +20,12 @@ use crate::config::RaftConfig;
 use crate::error::{Error, Result};
 use crate::event::{Action, Event};
 use crate::log::{MemoryLog, RaftLog};
+use crate::membership::Membership;
 use crate::message::Message;
 use crate::rng::Rng;
 use crate::types::{HardState, Index, LogEntry, NodeId, Role, Term};
 
+use config_history::ConfigHistory;
 use election::Campaign;
 use progress::ProgressTracker;
 use read_index::ReadIndex;
@@ -62,10 +64,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     /// Invariant: `last_applied <= commit_index <= log.last_index()`.
     commit_index: Index,
     last_applied: Index,
-    /// Sorted voter ids, this node included while it is a voter.
-    voters: Vec<NodeId>,
-    /// Sorted learner ids.
-    learners: Vec<NodeId>,
+    /// The configurations of the log; the latest is in force (thesis 4.1).
+    configs: ConfigHistory,
     rng: Rng,
     election_elapsed_ticks: u32,
     /// Randomised in `[min, max]` at every reset (Raft 5.2).
@@ -120,17 +120,7 @@ impl<L: RaftLog> RaftNode<L> {
     pub fn with_log(config: RaftConfig, log: L) -> Self {
         let HardState { term, voted_for } = log.hard_state();
         let snapshot_index = log.snapshot_index();
-        let mut voters = log
-            .snapshot()
-            .map(|snap| snap.config)
-            .filter(|config| !config.is_empty())
-            .unwrap_or_else(|| {
-                let mut voters = config.peers().to_vec();
-                voters.push(config.id());
-                voters
-            });
-        voters.sort_unstable();
-        voters.dedup();
+        let configs = recover_configs(&config, &log);
         let (timeout_min, _) = config.election_timeout();
         let mut node = Self {
             rng: Rng::new(config.seed()),
@@ -143,8 +133,7 @@ impl<L: RaftLog> RaftNode<L> {
             leader: None,
             commit_index: snapshot_index,
             last_applied: snapshot_index,
-            voters,
-            learners: Vec::new(),
+            configs,
             election_elapsed_ticks: 0,
             election_timeout_ticks: timeout_min,
             heartbeat_elapsed_ticks: 0,
@@ -162,6 +151,41 @@ impl<L: RaftLog> RaftNode<L> {
         };
         node.reset_election_timer();
         node
+    }
+
+    /// **(ours)** Like [`with_log`](Self::with_log), for an application whose
+    /// state machine is itself durable and has applied the log through
+    /// `applied_index`: commit and apply resume after it, so a restart
+    /// re-applies nothing. (Only committed entries are ever applied, so the
+    /// index is committed.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] if `applied_index` is past the end of the
+    /// log, or below the log's snapshot (restore the snapshot instead).
+    ///
+    /// ```
+    /// use raft_core::{LogEntry, MemoryLog, RaftConfig, RaftLog, RaftNode};
+    /// let mut log = MemoryLog::new();
+    /// log.append(&[LogEntry::new(1, 1, b"a".to_vec()), LogEntry::new(1, 2, b"b".to_vec())]).unwrap();
+    /// let node = RaftNode::resume(RaftConfig::new(1, [2, 3]), log, 2).unwrap();
+    /// assert_eq!((node.commit_index(), node.last_applied()), (2, 2));
+    /// ```
+    pub fn resume(config: RaftConfig, log: L, applied_index: Index) -> Result<Self> {
+        if applied_index > log.last_index() {
+            return Err(Error::InvalidRequest {
+                what: "the applied index is past the end of the log",
+            });
+        }
+        if applied_index < log.snapshot_index() {
+            return Err(Error::InvalidRequest {
+                what: "the applied index is below the log's snapshot; restore the snapshot",
+            });
+        }
+        let mut node = Self::with_log(config, log);
+        node.commit_index = applied_index;
+        node.last_applied = applied_index;
+        node.snapshot_hinted_at = applied_index;
+        Ok(node)
     }
 
     /// This node's id.
@@ -205,14 +229,28 @@ impl<L: RaftLog> RaftNode<L> {
         self.last_applied
     }
 
-    /// The voters, sorted, this node included while it is one.
+    /// The voters, sorted, this node included while it is one. While the
+    /// configuration is joint these are the incoming voters (C_new); see
+    /// [`membership`](Self::membership) for both halves.
     pub fn members(&self) -> &[NodeId] {
-        &self.voters
+        self.membership().voters()
     }
 
     /// The non-voting learners, sorted.
     pub fn learners(&self) -> &[NodeId] {
-        &self.learners
+        self.membership().learners()
+    }
+
+    /// **(ours)** The configuration in force: the latest in the log,
+    /// committed or not (thesis 4.1).
+    pub fn membership(&self) -> &Membership {
+        self.configs.in_force()
+    }
+
+    /// **(ours)** Whether the configuration in force is not yet committed,
+    /// or is joint (so the next change must wait).
+    pub fn is_config_pending(&self) -> bool {
+        self.configs.in_force_index() > self.commit_index || self.membership().is_joint()
     }
 
     /// The underlying log.
@@ -236,6 +274,8 @@ impl<L: RaftLog> RaftNode<L> {
             last_applied: self.last_applied,
             last_index: self.log.last_index(),
             snapshot_index: self.log.snapshot_index(),
+            membership: self.membership().clone(),
+            config_pending: self.is_config_pending(),
             peers: if self.is_leader() {
                 self.progress.iter().map(|pr| pr.status()).collect()
             } else {
@@ -384,6 +424,9 @@ impl<L: RaftLog> RaftNode<L> {
             Event::RemoveServer(id) => self.remove_server(id),
             Event::AddLearner(id) => self.add_learner(id),
             Event::PromoteLearner(id) => self.promote_learner(id),
+            Event::ChangeMembership { voters, learners } => {
+                self.change_membership(voters, learners)
+            }
         }
     }
 
@@ -392,22 +435,25 @@ impl<L: RaftLog> RaftNode<L> {
     /// durable) count the leader's own log, commit, apply and answer reads.
     fn finish_step(&mut self) -> Result<()> {
         self.flush_proposals()?;
-        if self.is_leader() && std::mem::take(&mut self.broadcast_pending) {
-            self.broadcast_append();
-        }
-        if self.unsynced {
-            self.log.sync()?;
-            self.unsynced = false;
-        }
-        self.durable_index = self.log.last_index();
+        self.send_and_sync()?;
         if self.is_leader() {
             self.maybe_commit();
+            // A committed joint configuration is left at once, a removed
+            // leader steps down: both may need another round of the above.
+            if self.advance_membership()? {
+                self.send_and_sync()?;
+                if self.is_leader() {
+                    self.maybe_commit();
+                }
+            }
         }
         self.apply_committed()?;
         if self.is_leader() {
             self.start_read_rounds();
             self.release_reads();
         }
+        // A read that failed during the step fails it like a write would.
+        crate::log::check_reads(&self.log)?;
         debug_assert!(
             self.last_applied <= self.commit_index && self.commit_index <= self.log.last_index(),
             "node {}: applied {} <= commit {} <= last {} broken",
@@ -419,8 +465,24 @@ impl<L: RaftLog> RaftNode<L> {
         Ok(())
     }
 
+    /// Sends what the leader owes, then makes every write of the step
+    /// durable with one `sync`.
+    fn send_and_sync(&mut self) -> Result<()> {
+        if self.is_leader() && std::mem::take(&mut self.broadcast_pending) {
+            self.broadcast_append();
+        }
+        if self.unsynced {
+            self.log.sync()?;
+            self.unsynced = false;
+        }
+        self.durable_index = self.log.last_index();
+        Ok(())
+    }
+
     fn handle_message(&mut self, message: Message) -> Result<()> {
-        if message.from() == self.id() {
+        if message.from() == self.id() || !crate::plausible::is_plausible(&message) {
+            // Our own echo, or corrupt terms (PROTOCOL.md §2.1): dropped
+            // before the term rules, so they change nothing.
             return Ok(());
         }
         if let Message::AppendEntries(request) = &message
@@ -462,10 +524,22 @@ impl<L: RaftLog> RaftNode<L> {
         if self.pending_proposals.is_empty() {
             return Ok(());
         }
-        self.log.append(&self.pending_proposals)?;
+        let entries = std::mem::take(&mut self.pending_proposals);
+        let result = self.append_as_leader(&entries);
+        // Keep the allocation for the next step's proposals.
+        self.pending_proposals = entries;
         self.pending_proposals.clear();
+        result
+    }
+
+    /// The leader appends entries of its own to its log; they reach the
+    /// followers at the end of the step. A configuration among them takes
+    /// effect at once (thesis 4.1).
+    fn append_as_leader(&mut self, entries: &[LogEntry]) -> Result<()> {
+        self.log.append(entries)?;
         self.unsynced = true;
         self.broadcast_pending = true;
+        self.note_config_entries(entries);
         Ok(())
     }
 
@@ -496,22 +570,49 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Whether this node is the only voter (a single-node cluster).
     fn is_sole_voter(&self) -> bool {
-        self.voters.len() == 1 && self.voters[0] == self.id()
+        self.membership().is_sole_voter(self.id())
     }
 
+    /// Whether this node votes in the configuration in force (either half
+    /// while joint).
     fn is_voter(&self) -> bool {
-        self.voters.binary_search(&self.id()).is_ok()
+        self.membership().is_voter(self.id())
     }
 
-    /// Sends `message` to every other voter, in id order.
+    /// Sends `message` to every other voter of either half, in id order.
     fn send_to_voter_peers(&mut self, message: &Message) {
-        for i in 0..self.voters.len() {
-            let to = self.voters[i];
-            if to != self.id() {
-                self.send(to, message.clone());
-            }
+        let id = self.id();
+        let voters = self.membership().all_voters();
+        for to in voters.into_iter().filter(|&to| to != id) {
+            self.send(to, message.clone());
         }
     }
+}
+
+/// The configurations a node starts with: the snapshot's (else the one
+/// `config` names, or none for a joining node), then one per `Config` entry
+/// of the log after it, committed or not (thesis 4.1).
+fn recover_configs<L: RaftLog>(config: &RaftConfig, log: &L) -> ConfigHistory {
+    let snapshot_index = log.snapshot_index();
+    let base = log
+        .snapshot()
+        .and_then(|snapshot| snapshot.membership())
+        .unwrap_or_else(|| {
+            if config.is_joining() {
+                Membership::default()
+            } else {
+                Membership::new(config.peers().iter().copied().chain([config.id()]))
+            }
+        });
+    let mut configs = ConfigHistory::new(snapshot_index, base);
+    for index in snapshot_index + 1..=log.last_index() {
+        if log.kind_at(index) == Some(crate::types::EntryKind::Config)
+            && let Some(membership) = log.entry(index).and_then(|entry| entry.membership())
+        {
+            configs.push(index, membership);
+        }
+    }
+    configs
 }
 
 impl<L: RaftLog + std::fmt::Debug> std::fmt::Debug for RaftNode<L> {

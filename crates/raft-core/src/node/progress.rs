@@ -163,6 +163,18 @@ impl ProgressTracker {
         self.peers.iter_mut()
     }
 
+    /// Tracks exactly `ids` (sorted): members that joined start probing
+    /// from `last_index + 1`, members that left are forgotten, the rest
+    /// keep their progress.
+    pub(crate) fn track_exactly(&mut self, ids: &[NodeId], last_index: Index) {
+        self.peers.retain(|pr| ids.binary_search(&pr.id).is_ok());
+        for &id in ids {
+            if let Err(pos) = self.peers.binary_search_by_key(&id, |pr| pr.id) {
+                self.peers.insert(pos, Progress::new(id, last_index));
+            }
+        }
+    }
+
     /// Number of peers tracked.
     pub(crate) fn len(&self) -> usize {
         self.peers.len()

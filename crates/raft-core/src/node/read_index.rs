@@ -12,7 +12,6 @@
 use std::collections::VecDeque;
 
 use super::RaftNode;
-use super::quorum;
 use crate::error::Result;
 use crate::event::Action;
 use crate::log::RaftLog;
@@ -76,9 +75,12 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     /// Whether the leader's commit index is known to be the cluster's
-    /// (thesis 6.4, step 1). A sole voter's always is.
+    /// (thesis 6.4, step 1): it committed an entry of its term, or its whole
+    /// log is committed (every committed entry is in the leader's log, Raft
+    /// 5.4.1, so none can lie beyond it).
     fn committed_in_current_term(&self) -> bool {
-        self.is_sole_voter() || self.log.term_at(self.commit_index) == Some(self.term)
+        self.log.term_at(self.commit_index) == Some(self.term)
+            || self.commit_index == self.log.last_index()
     }
 
     /// Admits reads that waited for this term's first commit, and sends the
@@ -125,13 +127,15 @@ impl<L: RaftLog> RaftNode<L> {
         }
         let (id, progress) = (self.id(), &self.progress);
         let confirmed_seq =
-            quorum::committed_index(&self.voters, &mut self.quorum_scratch, |voter| {
-                if voter == id {
-                    u64::MAX
-                } else {
-                    progress.get(voter).map_or(0, |pr| pr.read_acked_seq)
-                }
-            });
+            self.configs
+                .in_force()
+                .committed_index(&mut self.quorum_scratch, |voter| {
+                    if voter == id {
+                        u64::MAX
+                    } else {
+                        progress.get(voter).map_or(0, |pr| pr.read_acked_seq)
+                    }
+                });
         self.reads.confirmed_seq = confirmed_seq;
         while let Some(read) = self.reads.pending.front().copied() {
             if read.seq > confirmed_seq || read.index > self.last_applied {

@@ -3,7 +3,6 @@
 //! hints, and commit by quorum of current-term entries.
 
 use super::RaftNode;
-use super::quorum;
 use super::status::ReplicationState;
 use crate::error::{Error, Result};
 use crate::event::Action;
@@ -257,19 +256,21 @@ impl<L: RaftLog> RaftNode<L> {
     pub(super) fn maybe_commit(&mut self) -> bool {
         let (id, durable) = (self.id(), self.durable_index);
         let progress = &self.progress;
-        let acked = quorum::committed_index(&self.voters, &mut self.quorum_scratch, |voter| {
-            if voter == id {
-                durable
-            } else {
-                progress.get(voter).map_or(0, |pr| pr.match_index)
-            }
-        });
+        let acked = self
+            .configs
+            .in_force()
+            .committed_index(&mut self.quorum_scratch, |voter| {
+                if voter == id {
+                    durable
+                } else {
+                    progress.get(voter).map_or(0, |pr| pr.match_index)
+                }
+            });
         let candidate = acked.min(self.log.last_index());
         // Raft 5.4.2 (Figure 8): only an entry of the current term commits by
-        // counting replicas; earlier entries commit with it. The rule guards
-        // against a later leader overwriting an old-term entry; a sole voter
-        // has no rival, so its durable log is committed as it stands.
-        let current_term = self.is_sole_voter() || self.log.term_at(candidate) == Some(self.term);
+        // counting replicas; earlier entries commit with it, one voter or
+        // many.
+        let current_term = self.log.term_at(candidate) == Some(self.term);
         if candidate > self.commit_index && current_term {
             self.commit_index = candidate;
             return true;
@@ -339,6 +340,7 @@ impl<L: RaftLog> RaftNode<L> {
                 // index, different term): delete it and all that follow. An
                 // append that merely repeats what we hold truncates nothing.
                 self.log.truncate(first_index)?;
+                self.revert_truncated_configs(first_index);
             }
             self.log.append(&entries[position..])?;
             self.unsynced = true;

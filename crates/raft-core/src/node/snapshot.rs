@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::event::Action;
 use crate::log::RaftLog;
 use crate::message::{InstallSnapshot, InstallSnapshotReply, Message};
-use crate::types::{Index, NodeId, Snapshot};
+use crate::types::{EntryKind, Index, NodeId, Snapshot};
 
 impl<L: RaftLog> RaftNode<L> {
     /// Hints `Action::Snapshot` once `snapshot_threshold` entries were
@@ -46,8 +46,9 @@ impl<L: RaftLog> RaftNode<L> {
                 format_args!("applied index {index} has no term in the log"),
             ));
         };
-        let snapshot = Snapshot::with_config(index, term, self.voters.clone(), data);
+        let snapshot = Snapshot::with_membership(index, term, self.configs.at(index), data);
         self.log.apply_snapshot(&snapshot)?;
+        self.configs.compact(index);
         self.unsynced = true;
         Ok(())
     }
@@ -83,9 +84,7 @@ impl<L: RaftLog> RaftNode<L> {
             self.unsynced = true;
             self.commit_index = snapshot.index;
             self.last_applied = snapshot.index;
-            if !snapshot.config.is_empty() {
-                self.voters = sorted(snapshot.config.clone());
-            }
+            self.adopt_snapshot_configs(&snapshot);
             let Snapshot {
                 index, term, data, ..
             } = snapshot;
@@ -101,6 +100,27 @@ impl<L: RaftLog> RaftNode<L> {
         };
         self.send(request.leader, Message::InstallSnapshotReply(reply));
         Ok(())
+    }
+
+    /// After installing `snapshot`: its configuration is the base (a
+    /// snapshot that records none keeps the one in force at its index), and
+    /// any `Config` entry of the log suffix that survived still counts.
+    fn adopt_snapshot_configs(&mut self, snapshot: &Snapshot) {
+        let before = self.membership().clone();
+        let base = snapshot
+            .membership()
+            .unwrap_or_else(|| self.configs.at(snapshot.index).clone());
+        self.configs.reset(snapshot.index, base);
+        for index in snapshot.index + 1..=self.log.last_index() {
+            if self.log.kind_at(index) == Some(EntryKind::Config)
+                && let Some(membership) = self.log.entry(index).and_then(|e| e.membership())
+            {
+                self.configs.push(index, membership);
+            }
+        }
+        if *self.membership() != before {
+            self.configuration_changed();
+        }
     }
 
     pub(super) fn handle_install_snapshot_reply(
@@ -123,10 +143,4 @@ impl<L: RaftLog> RaftNode<L> {
         self.send_appends_while_open(reply.from);
         Ok(())
     }
-}
-
-fn sorted(mut ids: Vec<NodeId>) -> Vec<NodeId> {
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }

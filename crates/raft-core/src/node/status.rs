@@ -1,5 +1,6 @@
 //! A point-in-time view of a node for operators, dashboards and tests.
 
+use crate::membership::Membership;
 use crate::types::{Index, NodeId, Role, Term};
 
 /// How the leader is currently replicating to one follower.
@@ -72,6 +73,11 @@ pub struct Status {
     pub last_index: Index,
     /// Index of the last entry covered by its snapshot.
     pub snapshot_index: Index,
+    /// The configuration in force (the latest in its log).
+    pub membership: Membership,
+    /// Whether that configuration is uncommitted or joint, so a new
+    /// membership change would be refused for now.
+    pub config_pending: bool,
     /// On a leader, each follower's progress (sorted by id); else empty.
     pub peers: Vec<PeerStatus>,
 }

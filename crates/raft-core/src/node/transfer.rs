@@ -13,7 +13,7 @@ impl<L: RaftLog> RaftNode<L> {
         if target == self.id() {
             return Ok(());
         }
-        if self.voters.binary_search(&target).is_err() {
+        if !self.membership().is_voter(target) {
             return Err(Error::InvalidRequest {
                 what: "leadership can only be transferred to a voter",
             });

@@ -228,6 +228,9 @@ pub enum Call {
 pub struct LogProbe {
     calls: Rc<RefCell<Vec<Call>>>,
     fail_sync: Rc<Cell<bool>>,
+    fail_reads: Rc<Cell<bool>>,
+    /// A read failed; latched, like a real backend's read error.
+    read_failed: Rc<Cell<bool>>,
 }
 
 impl LogProbe {
@@ -238,6 +241,12 @@ impl LogProbe {
 
     pub fn fail_sync(&self, fail: bool) {
         self.fail_sync.set(fail);
+    }
+
+    /// Makes every later `entry` read fail (return `None`) and latch a
+    /// read error, as a disk that went away would.
+    pub fn fail_reads(&self, fail: bool) {
+        self.fail_reads.set(fail);
     }
 }
 
@@ -275,7 +284,17 @@ impl RaftLog for RecordingLog {
         self.inner.term_at(index)
     }
     fn entry(&self, index: Index) -> Option<LogEntry> {
+        if self.probe.fail_reads.get() && self.inner.entry(index).is_some() {
+            self.probe.read_failed.set(true);
+            return None;
+        }
         self.inner.entry(index)
+    }
+    fn read_error(&self) -> Option<Error> {
+        self.probe
+            .read_failed
+            .get()
+            .then(|| Error::storage("read entries", "injected failure"))
     }
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         self.record(Call::Append {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use raft_core::{Action, HardState, MemoryLog, RaftNode, Role};
+use raft_core::{Action, Event, HardState, MemoryLog, RaftNode, Role};
 
 use crate::common::*;
 
@@ -269,16 +269,29 @@ fn stale_term_requests_are_refused_with_our_term() {
     );
 }
 
-// Raft 5.4.2 and Figure 8 guard against a later leader overwriting an
-// old-term entry. A sole voter has no rival, so it appends no no-op and its
-// durable log, old-term entries included, is committed as it stands.
+// Raft 5.4.2 and Figure 8: entries of an earlier term commit only with an
+// entry of the current term, one voter or many. A sole voter that inherits
+// an uncommitted tail appends its no-op and commits the tail with it (the
+// raft-io 1.0 `persistent_node` program ends at commit index 4 this way).
 #[test]
-fn sole_voter_appends_no_noop_and_commits_its_durable_log() {
-    let log = memory_log(&[1, 1], 1, Some(1));
+fn sole_voter_inheriting_an_uncommitted_tail_commits_it_with_a_noop() {
+    let log = memory_log(&[1, 1, 1], 1, Some(1));
     let mut node = RaftNode::with_log(raft_core::RaftConfig::single(1), log);
     assert_eq!(node.commit_index(), 0);
     elect(&mut node);
     assert_eq!(node.term(), 2);
-    assert_eq!(node.log().last_index(), 2, "no no-op appended");
-    assert_eq!(node.commit_index(), 2, "old-term entries commit at once");
+    assert_eq!(node.log().entry(4), Some(noop(2, 4)));
+    assert_eq!(node.commit_index(), 4, "the tail commits with the no-op");
+}
+
+// A sole voter over a fully committed (here: empty) log has nothing of an
+// earlier term to commit, so it appends no no-op: the first proposal of a
+// new single-node cluster lands at index 1, as the seed's quick start shows.
+#[test]
+fn sole_voter_over_a_committed_log_appends_no_noop() {
+    let mut node = RaftNode::new(raft_core::RaftConfig::single(1));
+    elect(&mut node);
+    assert_eq!(node.log().last_index(), 0, "no no-op appended");
+    node.step(Event::Propose(b"x".to_vec())).unwrap();
+    assert_eq!((node.log().last_index(), node.commit_index()), (1, 1));
 }

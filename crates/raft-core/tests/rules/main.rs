@@ -9,12 +9,15 @@
 #![allow(clippy::cast_possible_truncation)]
 
 mod common;
+mod mini_cluster;
 
 mod bad_input;
 mod check_quorum;
 mod commit;
 mod election;
+mod membership;
 mod monotonic;
+mod net;
 mod persistence;
 mod pre_vote;
 mod proposal;
@@ -23,3 +26,5 @@ mod replication;
 mod snapshot;
 mod step_many;
 mod stickiness;
+mod storage_failure;
+mod term_ceiling;
