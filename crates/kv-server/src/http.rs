@@ -8,7 +8,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -200,20 +199,15 @@ struct CasBody {
     new: String,
 }
 
-async fn cas_key(
-    State(api): State<Arc<Api>>,
-    Path(key): Path<String>,
-    body: Result<axum::Json<CasBody>, JsonRejection>,
-) -> Response {
+async fn cas_key(State(api): State<Arc<Api>>, Path(key): Path<String>, body: Bytes) -> Response {
     let key = match checked_key(&key) {
         Ok(key) => key,
         Err(rejection) => return rejection.into_response(),
     };
-    let axum::Json(body) = match body {
+    let shape = r#"{"expected": "old" | null, "new": "value"}"#;
+    let body: CasBody = match parse_json(&body, shape) {
         Ok(body) => body,
-        Err(rejection) => {
-            return json_error(&rejection, r#"{"expected": "old" | null, "new": "value"}"#);
-        }
+        Err(rejection) => return rejection.into_response(),
     };
     let command = Command::Cas {
         key,
@@ -230,11 +224,11 @@ async fn cas_key(
     }
 }
 
-fn json_error(rejection: &JsonRejection, shape: &str) -> Response {
-    text(
-        StatusCode::BAD_REQUEST,
-        format!("{}; expected a JSON body {shape}", rejection.body_text()),
-    )
+/// Parses a JSON body whatever its content type (so a bare `curl -d`
+/// works), naming what was wrong and the shape expected.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, BadRequest> {
+    serde_json::from_slice(body)
+        .map_err(|error| BadRequest(format!("malformed JSON body ({error}); expected {shape}")))
 }
 
 async fn status(State(api): State<Arc<Api>>) -> Response {
@@ -301,23 +295,15 @@ async fn change(api: &Api, change: MembershipChange) -> Response {
     }
 }
 
-async fn add_member(
-    State(api): State<Arc<Api>>,
-    Path(id): Path<String>,
-    body: Result<axum::Json<MemberBody>, JsonRejection>,
-) -> Response {
+async fn add_member(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Bytes) -> Response {
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(rejection) => return rejection.into_response(),
     };
-    let axum::Json(body) = match body {
+    let shape = r#"{"raft": "127.0.0.1:7004", "http": "127.0.0.1:8004", "learner": false}"#;
+    let body: MemberBody = match parse_json(&body, shape) {
         Ok(body) => body,
-        Err(rejection) => {
-            return json_error(
-                &rejection,
-                r#"{"raft": "127.0.0.1:7004", "http": "127.0.0.1:8004", "learner": false}"#,
-            );
-        }
+        Err(rejection) => return rejection.into_response(),
     };
     if let Some(http) = body.http {
         api.http_addrs

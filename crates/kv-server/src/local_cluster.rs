@@ -89,6 +89,7 @@ impl LocalCluster {
                 peers: addrs.clone(),
                 cluster_id: 1,
                 tick: Duration::from_millis(10),
+                join: false,
             };
             cluster.nodes.insert(
                 id,
@@ -219,6 +220,46 @@ impl LocalCluster {
             }
         }
         Ok(())
+    }
+
+    /// Starts node `id` afresh as a joining node (empty, no configuration:
+    /// it waits for the leader to add it), over a wiped data directory.
+    /// `id` may be a node of this cluster (stopped first) or a new one;
+    /// either way it knows every other node's addresses.
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start), or the wipe failed.
+    pub fn start_joining(&mut self, id: NodeId) -> io::Result<()> {
+        self.kill(id)?;
+        if !self.nodes.contains_key(&id) {
+            let args = NodeArgs {
+                id,
+                raft: free_addr()?,
+                http: free_addr()?,
+                data: self.dir.join(format!("node-{id}")),
+                peers: BTreeMap::new(),
+                cluster_id: 1,
+                tick: Duration::from_millis(10),
+                join: true,
+            };
+            self.nodes.insert(id, NodeProcess { args, child: None });
+        }
+        self.wipe(id)?;
+        let everyone: BTreeMap<NodeId, (SocketAddr, SocketAddr)> = self
+            .nodes
+            .iter()
+            .map(|(&peer, node)| (peer, (node.args.raft, node.args.http)))
+            .collect();
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.args.join = true;
+            node.args.peers = everyone
+                .into_iter()
+                .filter(|(peer, _)| *peer != id)
+                .collect();
+        }
+        self.spawn(id)?;
+        self.wait_ready(id, Duration::from_secs(20))
     }
 
     /// The node that says it leads, with the highest term among those that

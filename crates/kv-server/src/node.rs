@@ -30,12 +30,20 @@ pub struct NodeArgs {
     pub cluster_id: u64,
     /// Wall-clock time per Raft tick.
     pub tick: Duration,
+    /// Join a running cluster (start with no configuration; the leader
+    /// adds this node with `POST /members/ID`).
+    pub join: bool,
 }
 
 /// How to call the binary.
 pub const USAGE: &str = "\
 usage: kv_server --id N --raft HOST:PORT --http HOST:PORT --data DIR
-                 [--peer ID=RAFT_HOST:PORT,HTTP_HOST:PORT]... [--cluster-id N] [--tick-ms N]";
+                 [--peer ID=RAFT_HOST:PORT,HTTP_HOST:PORT]... [--cluster-id N] [--tick-ms N] [--join]
+
+  --peer      another node's peer and HTTP addresses (repeat for each)
+  --join      start empty, as a node the leader will add (POST /members/ID)
+  --tick-ms   wall-clock milliseconds per Raft tick (default 10; elections
+              after 15-30 ticks of silence, heartbeats every 5)";
 
 impl NodeArgs {
     /// Parses the arguments after the program name.
@@ -58,7 +66,12 @@ impl NodeArgs {
         let mut peers = BTreeMap::new();
         let mut cluster_id = 1;
         let mut tick = Duration::from_millis(10);
+        let mut join = false;
         while let Some(flag) = args.next() {
+            if flag == "--join" {
+                join = true;
+                continue;
+            }
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
             match flag.as_str() {
                 "--id" => id = Some(parse_number(&flag, &value()?)?),
@@ -97,6 +110,7 @@ impl NodeArgs {
             peers,
             cluster_id,
             tick,
+            join,
         })
     }
 
@@ -119,6 +133,9 @@ impl NodeArgs {
         for (id, (raft, http)) in &self.peers {
             args.push("--peer".into());
             args.push(format!("{id}={raft},{http}"));
+        }
+        if self.join {
+            args.push("--join".into());
         }
         args
     }
@@ -145,6 +162,7 @@ fn parse_addr(flag: &str, value: &str) -> Result<SocketAddr, String> {
 pub fn run(args: &NodeArgs) -> io::Result<()> {
     let mut config = ServerConfig::new(args.id, args.raft).with_cluster_id(args.cluster_id);
     config.tick_interval = args.tick;
+    config.joining = args.join;
     for (&peer, &(raft, _)) in &args.peers {
         config = config.with_peer(peer, raft);
     }

@@ -51,6 +51,13 @@ pub struct ServerConfig {
     /// Requests queued for the consensus thread before callers get
     /// `Overloaded`.
     pub queue_capacity: usize,
+    /// Start as a node joining a running cluster: with no configuration,
+    /// so it never campaigns or votes until the leader's configuration
+    /// reaches it (`RaftConfig::joining`). `peers` still lists where the
+    /// current members listen, so it can answer them. A restarted node
+    /// that joined this way may keep the flag: it finds its configuration
+    /// in its log.
+    pub joining: bool,
     /// Transport limits; its `cluster_id` names the cluster every
     /// connection must belong to.
     pub tcp: TcpConfig,
@@ -72,6 +79,7 @@ impl ServerConfig {
             snapshot_threshold: 10_000,
             request_timeout: Duration::from_secs(5),
             queue_capacity: 65_536,
+            joining: false,
             tcp: TcpConfig::default(),
             #[cfg(feature = "tls")]
             tls: None,
@@ -97,8 +105,12 @@ impl ServerConfig {
     /// The core configuration this host runs.
     pub fn raft_config(&self) -> RaftConfig {
         let (min, max) = self.election_timeout_ticks;
-        RaftConfig::new(self.id, self.peers.keys().copied())
-            .with_election_timeout(min, max)
+        let base = if self.joining {
+            RaftConfig::joining(self.id)
+        } else {
+            RaftConfig::new(self.id, self.peers.keys().copied())
+        };
+        base.with_election_timeout(min, max)
             .with_heartbeat_interval(self.heartbeat_interval_ticks)
             .with_snapshot_threshold(self.snapshot_threshold)
     }
