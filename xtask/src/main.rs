@@ -10,6 +10,7 @@
 //!                                     (--wal: over real WalLog files, crashes and restarts)
 //! cargo xtask bench [ARGS..]          criterion benchmarks
 //! cargo xtask fuzz [TARGET]           run a cargo-fuzz target (needs nightly + cargo-fuzz)
+//! cargo xtask cluster [DIR]           start 3 kv_server nodes on 127.0.0.1, leave them running
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -24,7 +25,13 @@ const CI_SIM_SEEDS: &str = "5000";
 const CI_DURABLE_SIM_SEEDS: &str = "500";
 
 /// Feature sets of the facade that CI tests one by one.
-const FACADE_FEATURE_SETS: &[&str] = &["", "persistence", "framing", "persistence,framing"];
+const FACADE_FEATURE_SETS: &[&str] = &[
+    "",
+    "persistence",
+    "framing",
+    "persistence,framing",
+    "server",
+];
 
 /// Examples CI runs to completion, with the features each needs.
 const EXAMPLES: &[(&str, &str)] = &[
@@ -33,6 +40,8 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("replicated_log", ""),
     ("partition_recovery", ""),
     ("persistent_node", "persistence"),
+    // Three kv_server processes: write, kill the leader, fail over.
+    ("cluster_demo", ""),
 ];
 
 type Outcome = Result<(), String>;
@@ -51,6 +60,7 @@ fn main() -> ExitCode {
         "soak" => soak(rest),
         "bench" => bench(rest),
         "fuzz" => fuzz(rest),
+        "cluster" => cluster(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));
             return if task == "help" {
@@ -226,6 +236,15 @@ fn bench(args: &[String]) -> Outcome {
         forwarded.extend(args.iter().map(String::as_str));
     }
     cargo(&forwarded)
+}
+
+/// Starts three `kv_server` processes on 127.0.0.1 and leaves them
+/// running (`kv_cluster` prints the curl commands to use them).
+fn cluster(args: &[String]) -> Outcome {
+    cargo(&["build", "-q", "-p", "kv-server", "--bins"])?;
+    let mut command = Command::new(workspace_root().join("target/debug/kv_cluster"));
+    command.args(args);
+    run(command)
 }
 
 fn fuzz(args: &[String]) -> Outcome {

@@ -8,6 +8,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -116,21 +117,37 @@ fn error_response(api: &Api, error: &ServerError) -> Response {
     }
 }
 
-/// A request that is malformed: answered `400` with the reason.
-struct BadRequest(String);
+/// A request refused before it reaches the node (malformed, too large),
+/// answered with its status and the reason.
+struct Refusal(StatusCode, String);
 
-impl IntoResponse for BadRequest {
+impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        text(StatusCode::BAD_REQUEST, self.0)
+        text(self.0, self.1)
     }
 }
 
-fn checked_key(key: &str) -> Result<Vec<u8>, BadRequest> {
+/// The request body, or a `413` naming the limit (axum's own message
+/// does not say what the limit is).
+fn checked_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refusal> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is over the {BODY_LEN_MAX}-byte limit"),
+            )
+        } else {
+            Refusal(rejection.status(), rejection.body_text())
+        }
+    })
+}
+
+fn checked_key(key: &str) -> Result<Vec<u8>, Refusal> {
     if key.len() > KEY_LEN_MAX {
-        return Err(BadRequest(format!(
-            "the key is {} bytes; the limit is {KEY_LEN_MAX}",
-            key.len()
-        )));
+        return Err(Refusal(
+            StatusCode::BAD_REQUEST,
+            format!("the key is {} bytes; the limit is {KEY_LEN_MAX}", key.len()),
+        ));
     }
     Ok(key.as_bytes().to_vec())
 }
@@ -142,7 +159,15 @@ async fn propose(api: &Api, command: Command) -> Result<Vec<u8>, Response> {
         .map_err(|error| error_response(api, &error))
 }
 
-async fn put_key(State(api): State<Arc<Api>>, Path(key): Path<String>, value: Bytes) -> Response {
+async fn put_key(
+    State(api): State<Arc<Api>>,
+    Path(key): Path<String>,
+    value: Result<Bytes, BytesRejection>,
+) -> Response {
+    let value = match checked_body(value) {
+        Ok(value) => value,
+        Err(refusal) => return refusal.into_response(),
+    };
     let key = match checked_key(&key) {
         Ok(key) => key,
         Err(rejection) => return rejection.into_response(),
@@ -199,7 +224,15 @@ struct CasBody {
     new: String,
 }
 
-async fn cas_key(State(api): State<Arc<Api>>, Path(key): Path<String>, body: Bytes) -> Response {
+async fn cas_key(
+    State(api): State<Arc<Api>>,
+    Path(key): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match checked_body(body) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
     let key = match checked_key(&key) {
         Ok(key) => key,
         Err(rejection) => return rejection.into_response(),
@@ -226,9 +259,13 @@ async fn cas_key(State(api): State<Arc<Api>>, Path(key): Path<String>, body: Byt
 
 /// Parses a JSON body whatever its content type (so a bare `curl -d`
 /// works), naming what was wrong and the shape expected.
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, BadRequest> {
-    serde_json::from_slice(body)
-        .map_err(|error| BadRequest(format!("malformed JSON body ({error}); expected {shape}")))
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Refusal> {
+    serde_json::from_slice(body).map_err(|error| {
+        Refusal(
+            StatusCode::BAD_REQUEST,
+            format!("malformed JSON body ({error}); expected {shape}"),
+        )
+    })
 }
 
 async fn status(State(api): State<Arc<Api>>) -> Response {
@@ -275,12 +312,13 @@ struct MemberBody {
     learner: bool,
 }
 
-fn parse_id(id: &str) -> Result<NodeId, BadRequest> {
+fn parse_id(id: &str) -> Result<NodeId, Refusal> {
     match id.parse::<NodeId>() {
         Ok(id) if id != 0 => Ok(id),
-        _ => Err(BadRequest(format!(
-            "{id:?} is not a node id (a positive integer)"
-        ))),
+        _ => Err(Refusal(
+            StatusCode::BAD_REQUEST,
+            format!("{id:?} is not a node id (a positive integer)"),
+        )),
     }
 }
 
@@ -295,7 +333,15 @@ async fn change(api: &Api, change: MembershipChange) -> Response {
     }
 }
 
-async fn add_member(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn add_member(
+    State(api): State<Arc<Api>>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match checked_body(body) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(rejection) => return rejection.into_response(),

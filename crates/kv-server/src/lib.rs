@@ -40,4 +40,4 @@ pub use command::{Command, decode_value, encode_get, encode_value};
 pub use http::{Api, BODY_LEN_MAX, KEY_LEN_MAX, LEADER_HEADER, router};
 pub use local_cluster::{KvClient, KvError, LocalCluster, NodeProcess};
 pub use machine::KvStore;
-pub use node::{NodeArgs, USAGE, run};
+pub use node::{NodeArgs, USAGE, main_with_args, run};

@@ -73,6 +73,22 @@ impl LocalCluster {
         for id in 1..=size {
             addrs.insert(id, (free_addr()?, free_addr()?));
         }
+        Self::start_at(program, prefix_args, &addrs, dir)
+    }
+
+    /// Like [`start`](Self::start), with the nodes' (peer, HTTP) addresses
+    /// given.
+    ///
+    /// # Errors
+    ///
+    /// As `start`.
+    pub fn start_at(
+        program: impl Into<PathBuf>,
+        prefix_args: &[&str],
+        addrs: &BTreeMap<NodeId, (SocketAddr, SocketAddr)>,
+        dir: &Path,
+    ) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
         let mut cluster = Self {
             program: program.into(),
             prefix_args: prefix_args.iter().map(|s| (*s).to_owned()).collect(),
@@ -80,7 +96,7 @@ impl LocalCluster {
             nodes: BTreeMap::new(),
             detached: false,
         };
-        for (&id, &(raft, http)) in &addrs {
+        for (&id, &(raft, http)) in addrs {
             let args = NodeArgs {
                 id,
                 raft,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use raft_core::NodeId;
@@ -194,4 +195,33 @@ pub fn run(args: &NodeArgs) -> io::Result<()> {
     })?;
     server.shutdown();
     Ok(())
+}
+
+/// The whole `kv_server` program: parses `args` (after the program
+/// name), logs to stderr through `tracing`, runs the node. The demo calls
+/// it too, re-executing itself as a node.
+pub fn main_with_args(args: Vec<String>) -> ExitCode {
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let args = match NodeArgs::parse(args) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("kv_server: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()))
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kv_server node {}: {error}", args.id);
+            ExitCode::FAILURE
+        }
+    }
 }
