@@ -5,14 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{Read, Write};
+mod common;
+
+use common::{PATIENCE, assert_closed_by_peer, eventually};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use raft_core::{AppendEntries, Message, RaftTransport};
 use raft_wire::{Hello, InboxStats, TcpConfig, TcpInbox, TcpTransport, encode_length_prefixed};
 
-const PATIENCE: Duration = Duration::from_secs(2);
 const CLUSTER: u64 = 0xC1;
 
 fn config() -> TcpConfig {
@@ -43,29 +45,13 @@ fn frame(message: &Message) -> Vec<u8> {
 /// the inbox closes the connection.
 fn send_and_expect_close(inbox: SocketAddr, hello: Hello, then: &[u8]) {
     let mut peer = TcpStream::connect(inbox).unwrap();
-    peer.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut bytes = Vec::new();
     hello.write_to(&mut bytes).unwrap();
     bytes.extend_from_slice(then);
     // The inbox may close as soon as it reads the hello: a failed write
     // is as good as a close.
     let _ = peer.write_all(&bytes);
-    let mut buf = [0u8; 16];
-    match peer.read(&mut buf) {
-        Ok(0) => {}
-        Err(e)
-            if e.kind() != std::io::ErrorKind::WouldBlock
-                && e.kind() != std::io::ErrorKind::TimedOut => {}
-        other => panic!("expected the connection to be closed, got {other:?}"),
-    }
-}
-
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    assert_closed_by_peer(peer);
 }
 
 #[test]

@@ -6,6 +6,9 @@
 #![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
+use common::{PATIENCE, eventually};
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -14,8 +17,6 @@ use std::time::{Duration, Instant};
 use raft_core::{Message, RaftTransport, TimeoutNow};
 use raft_wire::{Hello, TcpConfig, TcpInbox, TcpTransport, TlsIdentity, node_dns_name};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-
-const PATIENCE: Duration = Duration::from_secs(5);
 
 /// A certificate authority that signs node certificates.
 struct Ca {
@@ -54,14 +55,6 @@ impl Ca {
 
 fn message(term: u64, leader: u64) -> Message {
     Message::TimeoutNow(TimeoutNow { term, leader })
-}
-
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]
