@@ -6,7 +6,7 @@
 mod common;
 
 use common::{PATIENCE, assert_closed_by_peer, eventually};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 

@@ -12,7 +12,7 @@ use common::{PATIENCE, eventually};
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use raft_core::{Message, RaftTransport, TimeoutNow};
 use raft_wire::{Hello, TcpConfig, TcpInbox, TcpTransport, TlsIdentity, node_dns_name};

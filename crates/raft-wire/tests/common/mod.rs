@@ -9,10 +9,10 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// How long any one condition may take to come true.
-pub const PATIENCE: Duration = Duration::from_secs(5);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
 
 /// Polls `condition` until it holds, failing the test after `PATIENCE`.
-pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -22,7 +22,7 @@ pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 
 /// Asserts that the peer of `stream` closes the connection: a read sees
 /// the end of the stream or a reset, not a timeout.
-pub fn assert_closed_by_peer(mut stream: TcpStream) {
+pub(crate) fn assert_closed_by_peer(mut stream: TcpStream) {
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut buf = [0u8; 16];
     match stream.read(&mut buf) {
