@@ -106,6 +106,7 @@ impl LocalCluster {
                 cluster_id: 1,
                 tick: Duration::from_millis(10),
                 join: false,
+                tls_dir: None,
             };
             cluster.nodes.insert(
                 id,
@@ -258,6 +259,7 @@ impl LocalCluster {
                 cluster_id: 1,
                 tick: Duration::from_millis(10),
                 join: true,
+                tls_dir: None,
             };
             self.nodes.insert(id, NodeProcess { args, child: None });
         }

@@ -34,6 +34,9 @@ pub struct NodeArgs {
     /// Join a running cluster (start with no configuration; the leader
     /// adds this node with `POST /members/ID`).
     pub join: bool,
+    /// Mutual TLS between nodes: a directory holding `ca.pem`,
+    /// `node-ID.pem` and `node-ID.key` (feature `tls`).
+    pub tls_dir: Option<PathBuf>,
 }
 
 /// How to call the binary.
@@ -44,7 +47,9 @@ usage: kv_server --id N --raft HOST:PORT --http HOST:PORT --data DIR
   --peer      another node's peer and HTTP addresses (repeat for each)
   --join      start empty, as a node the leader will add (POST /members/ID)
   --tick-ms   wall-clock milliseconds per Raft tick (default 10; elections
-              after 15-30 ticks of silence, heartbeats every 5)";
+              after 15-30 ticks of silence, heartbeats every 5)
+  --tls-dir   mutual TLS between nodes (built with feature tls): DIR holds
+              ca.pem, node-ID.pem (SAN node-ID.raft) and node-ID.key";
 
 impl NodeArgs {
     /// Parses the arguments after the program name.
@@ -68,6 +73,7 @@ impl NodeArgs {
         let mut cluster_id = 1;
         let mut tick = Duration::from_millis(10);
         let mut join = false;
+        let mut tls_dir = None;
         while let Some(flag) = args.next() {
             if flag == "--join" {
                 join = true;
@@ -79,6 +85,7 @@ impl NodeArgs {
                 "--raft" => raft = Some(parse_addr(&flag, &value()?)?),
                 "--http" => http = Some(parse_addr(&flag, &value()?)?),
                 "--data" => data = Some(PathBuf::from(value()?)),
+                "--tls-dir" => tls_dir = Some(PathBuf::from(value()?)),
                 "--cluster-id" => cluster_id = parse_number(&flag, &value()?)?,
                 "--tick-ms" => tick = Duration::from_millis(parse_number(&flag, &value()?)?.max(1)),
                 "--peer" => {
@@ -112,6 +119,7 @@ impl NodeArgs {
             cluster_id,
             tick,
             join,
+            tls_dir,
         })
     }
 
@@ -138,6 +146,10 @@ impl NodeArgs {
         if self.join {
             args.push("--join".into());
         }
+        if let Some(dir) = &self.tls_dir {
+            args.push("--tls-dir".into());
+            args.push(dir.display().to_string());
+        }
         args
     }
 }
@@ -154,6 +166,25 @@ fn parse_addr(flag: &str, value: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{flag} {value:?}: expected HOST:PORT, like 127.0.0.1:7001"))
 }
 
+#[cfg(feature = "tls")]
+fn with_tls(mut config: ServerConfig, dir: &std::path::Path) -> io::Result<ServerConfig> {
+    let identity = raft_server::TlsIdentity::from_pem_files(
+        &dir.join("ca.pem"),
+        &dir.join(format!("node-{}.pem", config.id)),
+        &dir.join(format!("node-{}.key", config.id)),
+    )?;
+    config.tls = Some(std::sync::Arc::new(identity));
+    Ok(config)
+}
+
+#[cfg(not(feature = "tls"))]
+fn with_tls(_config: ServerConfig, _dir: &std::path::Path) -> io::Result<ServerConfig> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "--tls-dir needs kv_server built with the tls feature",
+    ))
+}
+
 /// Runs the node until the process is killed.
 ///
 /// # Errors
@@ -164,6 +195,9 @@ pub fn run(args: &NodeArgs) -> io::Result<()> {
     let mut config = ServerConfig::new(args.id, args.raft).with_cluster_id(args.cluster_id);
     config.tick_interval = args.tick;
     config.joining = args.join;
+    if let Some(dir) = &args.tls_dir {
+        config = with_tls(config, dir)?;
+    }
     for (&peer, &(raft, _)) in &args.peers {
         config = config.with_peer(peer, raft);
     }

@@ -44,3 +44,7 @@ pub use request::MembershipChange;
 pub use server::RaftServer;
 pub use state_machine::StateMachine;
 pub use status::ServerStatus;
+
+/// Mutual TLS between nodes (feature `tls`): set `ServerConfig::tls`.
+#[cfg(feature = "tls")]
+pub use raft_wire::{TlsIdentity, node_dns_name};

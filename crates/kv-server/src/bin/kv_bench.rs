@@ -38,7 +38,7 @@ fn flag(name: &str) -> Option<String> {
 /// into a file allocated (and synced) beforehand so no sync also has to
 /// commit a size change: the most durable writes per second this disk
 /// allows one writer.
-fn fsyncs_per_second(dir: &Path, duration: Duration) -> Result<f64> {
+fn fsyncs_per_second(dir: &Path, duration: Duration) -> Result<(f64, Duration)> {
     let path = dir.join("fsync-probe");
     let mut file = File::create(&path)?;
     let span = 8u64 << 20;
@@ -48,19 +48,27 @@ fn fsyncs_per_second(dir: &Path, duration: Duration) -> Result<f64> {
     let started = Instant::now();
     let mut count = 0u32;
     let mut written = 0u64;
+    let mut latencies = Vec::new();
     while started.elapsed() < duration {
         if written + 64 > span {
             file.seek(SeekFrom::Start(0))?;
             written = 0;
         }
+        let began = Instant::now();
         file.write_all(&[1u8; 64])?;
         file.sync_data()?;
+        latencies.push(began.elapsed());
         written += 64;
         count += 1;
     }
     let rate = f64::from(count) / started.elapsed().as_secs_f64();
     std::fs::remove_file(path)?;
-    Ok(rate)
+    latencies.sort_unstable();
+    let median = latencies
+        .get(latencies.len() / 2)
+        .copied()
+        .unwrap_or_default();
+    Ok((rate, median))
 }
 
 /// What one load level measured.
@@ -153,10 +161,11 @@ fn bench() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let program = std::env::current_exe()?.with_file_name("kv_server");
 
-    let fsync = fsyncs_per_second(&dir, Duration::from_secs(2))?;
+    let (fsync, fsync_p50) = fsyncs_per_second(&dir, Duration::from_secs(2))?;
     println!(
-        "raw fsync limit on {}: {fsync:.0} syncs/s (one writer, 64-byte writes + fdatasync, preallocated file)",
-        dir.display()
+        "raw fsync limit on {}: {fsync:.0} syncs/s, p50 {:.2} ms (one writer, 64-byte writes + fdatasync, preallocated file)",
+        dir.display(),
+        fsync_p50.as_secs_f64() * 1e3
     );
     let cluster = LocalCluster::start(&program, &[], 3, &dir)?;
     let leader = cluster.leader(Duration::from_secs(10)).ok_or("no leader")?;
@@ -180,5 +189,13 @@ fn bench() -> Result<()> {
             level.failed
         );
     }
+    drop(cluster);
+    // The disk is shared: measure it again, so a change in its speed
+    // during the run shows.
+    let (after, after_p50) = fsyncs_per_second(&dir, Duration::from_secs(2))?;
+    println!(
+        "\nraw fsync rate after the run: {after:.0} syncs/s, p50 {:.2} ms",
+        after_p50.as_secs_f64() * 1e3
+    );
     Ok(())
 }
