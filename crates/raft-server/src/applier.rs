@@ -152,3 +152,123 @@ fn sweep_expired(waiting: &mut BTreeMap<Index, Waiting>, now: Instant) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::mpsc::sync_channel;
+
+    use super::*;
+    use crate::pending::{Pending, pending};
+
+    /// Counts applied commands; answers with the count.
+    #[derive(Default)]
+    struct Counter(u64);
+
+    impl StateMachine for Counter {
+        fn apply(&mut self, _index: Index, _command: &[u8]) -> Vec<u8> {
+            self.0 += 1;
+            self.0.to_le_bytes().to_vec()
+        }
+        fn query(&self, _query: &[u8]) -> Vec<u8> {
+            self.0.to_le_bytes().to_vec()
+        }
+        fn snapshot(&self) -> Vec<u8> {
+            self.0.to_le_bytes().to_vec()
+        }
+        fn restore(&mut self, snapshot: &[u8]) {
+            self.0 = snapshot.try_into().map(u64::from_le_bytes).unwrap_or(0);
+        }
+    }
+
+    struct Harness {
+        machine: Counter,
+        waiting: BTreeMap<Index, Waiting>,
+        consensus: SyncSender<Input>,
+    }
+
+    impl Harness {
+        fn new() -> (Self, Receiver<Input>) {
+            let (consensus, inputs) = sync_channel(8);
+            let harness = Self {
+                machine: Counter::default(),
+                waiting: BTreeMap::new(),
+                consensus,
+            };
+            (harness, inputs)
+        }
+
+        fn track(&mut self, index: Index, term: Term, deadline: Instant) -> Pending<Vec<u8>> {
+            let (reply, answer) = pending();
+            self.feed(ToApplier::Track {
+                index,
+                term,
+                deadline,
+                reply,
+            });
+            answer
+        }
+
+        fn apply(&mut self, index: Index, term: Term) {
+            self.feed(ToApplier::Apply {
+                index,
+                term,
+                command: b"c".to_vec(),
+            });
+        }
+
+        fn feed(&mut self, item: ToApplier) {
+            handle(&mut self.machine, &mut self.waiting, &self.consensus, item);
+        }
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn a_proposal_is_answered_by_its_own_entry_and_lost_to_another_terms() {
+        let (mut h, _inputs) = Harness::new();
+        let applied = h.track(1, 2, later());
+        let overwritten = h.track(2, 2, later());
+        let skipped = h.track(3, 2, later());
+        h.apply(1, 2);
+        // Index 2 went to a new leader's entry (term 3); index 3 to a no-op
+        // or configuration entry, which applies nothing.
+        h.apply(2, 3);
+        h.apply(4, 3);
+        assert_eq!(applied.wait(), Ok(1u64.to_le_bytes().to_vec()));
+        assert_eq!(overwritten.wait(), Err(ServerError::Lost));
+        assert_eq!(skipped.wait(), Err(ServerError::Lost));
+        assert!(h.waiting.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_makes_covered_outcomes_unknown_and_expired_ones_time_out() {
+        let (mut h, inputs) = Harness::new();
+        let covered = h.track(5, 1, later());
+        let beyond = h.track(9, 1, later());
+        h.feed(ToApplier::Restore {
+            index: 6,
+            data: 40u64.to_le_bytes().to_vec(),
+        });
+        assert_eq!(covered.wait(), Err(ServerError::Unknown));
+        assert_eq!(h.machine.0, 40);
+
+        let expired = h.track(10, 1, Instant::now());
+        sweep_expired(&mut h.waiting, Instant::now());
+        assert_eq!(expired.wait(), Err(ServerError::Timeout));
+        h.apply(9, 1);
+        assert_eq!(beyond.wait(), Ok(41u64.to_le_bytes().to_vec()));
+
+        // A snapshot hint goes back to consensus with the machine's state.
+        h.feed(ToApplier::SnapshotHint { index: 9 });
+        match inputs.try_recv() {
+            Ok(Input::SnapshotTaken { index, data }) => {
+                assert_eq!((index, data), (9, 41u64.to_le_bytes().to_vec()));
+            }
+            _ => unreachable!("no snapshot was sent back"),
+        }
+    }
+}

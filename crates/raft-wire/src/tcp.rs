@@ -310,10 +310,11 @@ impl Writer {
     /// doubled per failure, capped, so a long-dead peer costs one connect
     /// attempt every `reconnect_backoff_max`.
     fn backoff(&self) -> Duration {
-        let base = self.config.reconnect_backoff;
-        let cap = self.config.reconnect_backoff_max.max(base);
-        base.checked_mul(1u32 << self.failures.min(16))
-            .map_or(cap, |wait| wait.min(cap))
+        backoff_after(
+            self.failures,
+            self.config.reconnect_backoff,
+            self.config.reconnect_backoff_max,
+        )
     }
 
     fn connect(&self) -> std::io::Result<BufWriter<Box<dyn Write + Send>>> {
@@ -326,5 +327,46 @@ impl Writer {
         let mut conn = BufWriter::new(self.security.connect(stream, self.peer)?);
         self.hello.write_to(&mut conn)?;
         Ok(conn)
+    }
+}
+
+/// The wait after `failures` earlier failed connects in a row (plus the
+/// one that just failed): `base`, doubled per earlier failure, at most
+/// `cap` (and never below `base`).
+fn backoff_after(failures: u32, base: Duration, cap: Duration) -> Duration {
+    let cap = cap.max(base);
+    base.checked_mul(1u32 << failures.min(16))
+        .map_or(cap, |wait| wait.min(cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reconnect_backoff_doubles_up_to_its_cap() {
+        let ms = Duration::from_millis;
+        let waits: Vec<Duration> = (0..7)
+            .map(|n| backoff_after(n, ms(100), ms(2000)))
+            .collect();
+        assert_eq!(
+            waits,
+            [
+                ms(100),
+                ms(200),
+                ms(400),
+                ms(800),
+                ms(1600),
+                ms(2000),
+                ms(2000)
+            ]
+        );
+        assert_eq!(backoff_after(u32::MAX, ms(100), ms(2000)), ms(2000));
+        // A cap below the base means no doubling, never a shorter wait.
+        assert_eq!(backoff_after(3, ms(100), ms(10)), ms(100));
+        assert_eq!(
+            backoff_after(40, Duration::MAX, Duration::MAX),
+            Duration::MAX
+        );
     }
 }
