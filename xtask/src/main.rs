@@ -40,6 +40,10 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("in_memory_cluster", ""),
     ("replicated_log", ""),
     ("partition_recovery", ""),
+    ("snapshot_catchup", ""),
+    ("membership", ""),
+    ("learner", ""),
+    ("kv_store", ""),
     ("persistent_node", "persistence"),
     // Three kv_server processes: write, kill the leader, fail over.
     ("cluster_demo", ""),

@@ -108,6 +108,10 @@ fn error_response(api: &Api, error: &ServerError) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("{error}; the request may or may not have been applied"),
         ),
+        // A leader handing over refuses writes until the new one leads.
+        ServerError::Refused(raft_core::Error::TransferInProgress { .. }) => {
+            text(StatusCode::SERVICE_UNAVAILABLE, format!("{error}"))
+        }
         ServerError::Refused(raft_core::Error::ConfigInProgress) => {
             text(StatusCode::CONFLICT, error.to_string())
         }

@@ -49,6 +49,14 @@ pub enum Error {
     /// A membership change is already in flight; retry once it commits.
     #[error("a configuration change is already in progress")]
     ConfigInProgress,
+    /// **(ours)** A leadership transfer to `target` is in progress: the
+    /// leader accepts no proposals or membership changes until it completes
+    /// (then ask the new leader) or is abandoned (thesis 3.10). Retry.
+    #[error("a leadership transfer to node {target} is in progress; retry")]
+    TransferInProgress {
+        /// The node leadership is moving to.
+        target: NodeId,
+    },
     /// **(ours)** A membership change that can never succeed as asked (a
     /// voter added twice, a non-member removed, the last voter removed, a
     /// non-learner promoted...); nothing changed.
@@ -115,6 +123,7 @@ impl error_forge::ForgeError for Error {
             Error::Unsupported { .. } => "Unsupported",
             Error::InvalidRequest { .. } => "InvalidRequest",
             Error::MembershipChange { .. } => "MembershipChange",
+            Error::TransferInProgress { .. } => "TransferInProgress",
         }
     }
 
@@ -127,11 +136,15 @@ impl error_forge::ForgeError for Error {
             Error::Unsupported { .. } => "Unsupported request",
             Error::InvalidRequest { .. } => "Invalid request",
             Error::MembershipChange { .. } => "Membership change refused",
+            Error::TransferInProgress { .. } => "Leadership transfer in progress",
         }
     }
 
     fn is_retryable(&self) -> bool {
-        matches!(self, Error::NotLeader { .. } | Error::ConfigInProgress)
+        matches!(
+            self,
+            Error::NotLeader { .. } | Error::ConfigInProgress | Error::TransferInProgress { .. }
+        )
     }
 
     fn is_fatal(&self) -> bool {
@@ -164,6 +177,7 @@ mod tests {
                 false,
                 false,
             ),
+            (Error::TransferInProgress { target: 2 }, true, false),
         ];
         for (err, retryable, fatal) in cases {
             assert_eq!(err.is_retryable(), retryable, "{err}");

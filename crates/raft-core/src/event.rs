@@ -134,6 +134,13 @@ pub enum Action {
         /// The log index assigned to it.
         index: Index,
     },
+    /// **(ours)** A leadership transfer to `target` did not complete within
+    /// an election timeout and was abandoned; this node leads on and
+    /// accepts proposals again (thesis 3.10).
+    TransferAborted {
+        /// The node leadership was to move to.
+        target: NodeId,
+    },
     /// Only from `RaftNode::step_many`: event number `event` (0-based) of
     /// the batch failed with a non-fatal `error` (say, `NotLeader`) and had no
     /// effect; the other events' actions are all present.

@@ -19,8 +19,9 @@
 //! assert!(actions.contains(&Action::Apply { index: 1, term: 1, command: b"set x = 1".to_vec() }));
 //! ```
 //!
-//! (A leader of several voters first appends an empty no-op of its term,
-//! which commits but is never applied; a sole voter needs none.)
+//! (A new leader first appends an empty no-op of its term, which commits
+//! but is never applied; a sole voter over a fully committed log needs
+//! none.)
 //!
 //! ## The calling contract
 //!

@@ -56,11 +56,11 @@
 #![deny(missing_docs)]
 
 pub use raft_core::{
-    Action, AppendEntries, AppendEntriesReply, EntryKind, Error, Event, HardState, Index,
-    InstallSnapshot, InstallSnapshotReply, LogEntry, MemoryLog, MemoryTransport, Message, NodeId,
-    PeerStatus, PreVote, PreVoteReply, RaftConfig, RaftLog, RaftNode, RaftTransport, ReadProbe,
-    ReadProbeReply, ReplicationState, RequestVote, RequestVoteReply, Result, Role, Snapshot,
-    Status, Term, TimeoutNow,
+    Action, AppendEntries, AppendEntriesReply, ConfChange, EntryKind, Error, Event, HardState,
+    INDEX_MAX, Index, InstallSnapshot, InstallSnapshotReply, LogEntry, Membership, MemoryLog,
+    MemoryTransport, Message, NodeId, PeerStatus, PreVote, PreVoteReply, RaftConfig, RaftLog,
+    RaftNode, RaftTransport, ReadProbe, ReadProbeReply, ReplicationState, RequestVote,
+    RequestVoteReply, Result, Role, Snapshot, Status, TERM_MAX, Term, TimeoutNow,
 };
 
 #[cfg(feature = "persistence")]

@@ -251,6 +251,13 @@ impl<L: RaftLog> Consensus<L> {
                         self.inbox.allow_peer(member);
                     }
                 }
+                Action::TransferAborted { target } => {
+                    tracing::warn!(
+                        node = self.node.id(),
+                        target,
+                        "leadership transfer abandoned"
+                    );
+                }
                 Action::Rejected { event, error } => {
                     if let Some(slot) = slots.get_mut(event) {
                         let slot = std::mem::replace(slot, Slot::None);

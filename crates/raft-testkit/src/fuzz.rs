@@ -69,6 +69,8 @@ pub struct FuzzReport {
     pub duplicates_suppressed: u64,
     /// Nodes stopped because their disk failed a sync.
     pub sync_failures: u64,
+    /// Membership changes the leaders accepted.
+    pub membership_changes: u64,
     /// Ticks from healing until liveness held (see
     /// [`Cluster::liveness_bound`](crate::Cluster::liveness_bound)).
     pub liveness_ticks: u64,
@@ -163,5 +165,6 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         duplicates_suppressed: cluster.duplicates_suppressed(),
         sync_failures: cluster.sync_failures(),
         liveness_ticks,
+        membership_changes: cluster.membership_changes(),
     })
 }

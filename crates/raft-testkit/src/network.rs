@@ -53,6 +53,12 @@ pub struct FaultPlan {
     /// surface `Error::Storage` and stop; the cluster treats it as crashed
     /// and later restarts it from what was synced.
     pub sync_failures: bool,
+    /// Whether the workload changes the membership under load: the leader
+    /// is asked to add and remove voters (itself and crashed nodes
+    /// included), add, promote and remove learners, make joint changes and
+    /// transfer leadership. A node removed from the configuration keeps
+    /// running; after healing, only members are expected to catch up.
+    pub membership_churn: bool,
 }
 
 impl FaultPlan {
@@ -67,6 +73,7 @@ impl FaultPlan {
             clock_skew: false,
             pauses: false,
             sync_failures: false,
+            membership_churn: false,
         }
     }
 
@@ -81,6 +88,7 @@ impl FaultPlan {
             clock_skew: true,
             pauses: true,
             sync_failures: true,
+            membership_churn: true,
         }
     }
 }

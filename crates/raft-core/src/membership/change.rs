@@ -35,6 +35,10 @@ pub enum ConfChange {
     PromoteLearner(NodeId),
 }
 
+/// Why a voter cannot be made a learner by one joint change.
+const DEMOTION: &str =
+    "a voter cannot become a learner in one change; remove it, then add it as a learner";
+
 fn refuse(node: NodeId, reason: &'static str) -> Error {
     Error::MembershipChange { node, reason }
 }
@@ -118,6 +122,11 @@ impl Membership {
             .find(|id| incoming.binary_search(id).is_ok())
         {
             return Err(refuse(both, "it cannot be both a voter and a learner"));
+        }
+        if let Some(&voter) = learners.iter().find(|id| self.is_voter(**id)) {
+            // A voter of C_old cannot also be a learner of C_old,new (the
+            // outgoing half counts it), so demotion takes two changes.
+            return Err(refuse(voter, DEMOTION));
         }
         if incoming == self.voters {
             // Nothing changes among the voters: no joint phase is needed.
@@ -237,6 +246,14 @@ mod tests {
                 node: 4,
                 reason: "it cannot be both a voter and a learner"
             })
+        );
+        assert_eq!(
+            three().enter_joint([1, 2], [3]),
+            Err(Error::MembershipChange {
+                node: 3,
+                reason: DEMOTION
+            }),
+            "demotion would silently drop node 3"
         );
         // Same voters: no joint phase, just the learner change.
         let same = three().enter_joint([1, 2, 3], [9]).unwrap();

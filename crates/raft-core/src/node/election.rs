@@ -49,10 +49,23 @@ impl<L: RaftLog> RaftNode<L> {
         self.election_elapsed_ticks = self.election_elapsed_ticks.saturating_add(1);
         // Raft 5.2: a follower that hears nothing for an election timeout
         // campaigns. Only voters campaign.
-        if self.election_elapsed_ticks >= self.election_timeout_ticks && self.is_voter() {
+        if self.election_elapsed_ticks >= self.election_timeout_ticks && self.may_campaign() {
             self.campaign(false)?;
         }
         Ok(())
+    }
+
+    /// Voters campaign. So does a node that its latest configuration left
+    /// out while that configuration is not known to be committed and the
+    /// committed one counts it (thesis 4.2.2: "a server that is not part of
+    /// its own latest configuration should still start new elections, as it
+    /// might still be needed until the C_new entry is committed"): it may
+    /// hold the only log the others would elect. Its own vote is not
+    /// counted, as the quorum is asked of its latest configuration.
+    fn may_campaign(&self) -> bool {
+        self.is_voter()
+            || (self.configs.in_force_index() > self.commit_index
+                && self.configs.at(self.commit_index).is_voter(self.id()))
     }
 
     fn tick_leader(&mut self) -> Result<()> {
@@ -68,10 +81,8 @@ impl<L: RaftLog> RaftNode<L> {
                 self.become_follower(self.term, None)?;
                 return Ok(());
             }
-            // Thesis 3.10: a transfer that has not finished within an
-            // election timeout is abandoned.
-            self.transfer_target = None;
         }
+        self.tick_transfer();
         if self.heartbeat_elapsed_ticks >= self.config.heartbeat_interval() {
             self.heartbeat_elapsed_ticks = 0;
             self.broadcast_heartbeat();
@@ -200,7 +211,7 @@ impl<L: RaftLog> RaftNode<L> {
         self.leader = Some(self.id());
         self.election_elapsed_ticks = 0;
         self.heartbeat_elapsed_ticks = 0;
-        self.transfer_target = None;
+        self.transfer = None;
         self.reads.reset();
         let last_index = self.log.last_index();
         let id = self.id();
@@ -235,7 +246,7 @@ impl<L: RaftLog> RaftNode<L> {
             // A deposed leader answers no reads (thesis 6.4); its clients
             // retry against the new leader.
             self.reads.reset();
-            self.transfer_target = None;
+            self.transfer = None;
             self.broadcast_pending = false;
         }
         self.role = Role::Follower;

@@ -56,6 +56,7 @@ impl<L: RaftLog> RaftNode<L> {
         next: impl FnOnce(&Membership) -> Result<Membership>,
     ) -> Result<()> {
         self.ensure_leader()?;
+        self.ensure_no_transfer()?;
         if self.is_config_pending() {
             return Err(Error::ConfigInProgress);
         }

@@ -90,7 +90,7 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     /// Applied index at the last `Action::Snapshot` hint.
     snapshot_hinted_at: Index,
     /// A leadership transfer in progress (thesis 3.10).
-    transfer_target: Option<NodeId>,
+    transfer: Option<transfer::Transfer>,
     /// Output of the current step; swapped with the caller's buffer.
     out: Vec<Action>,
     /// Reused by quorum computations so the commit path does not allocate.
@@ -145,7 +145,7 @@ impl<L: RaftLog> RaftNode<L> {
             unsynced: false,
             failed: None,
             snapshot_hinted_at: snapshot_index,
-            transfer_target: None,
+            transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
         };
@@ -514,6 +514,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// Returns the index it was given.
     fn propose(&mut self, command: Vec<u8>) -> Result<Index> {
         self.ensure_leader()?;
+        self.ensure_no_transfer()?;
         let index = self.log.last_index() + self.pending_proposals.len() as Index + 1;
         self.pending_proposals
             .push(LogEntry::new(self.term, index, command));

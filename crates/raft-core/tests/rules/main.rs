@@ -28,3 +28,4 @@ mod step_many;
 mod stickiness;
 mod storage_failure;
 mod term_ceiling;
+mod transfer;

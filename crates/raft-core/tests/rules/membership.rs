@@ -500,3 +500,30 @@ fn a_durable_state_machine_resumes_after_its_applied_index() {
         Err(Error::InvalidRequest { .. })
     ));
 }
+
+// Thesis 4.2.2: a server left out of its latest configuration still
+// campaigns while that configuration is not known to be committed (it may
+// hold the only log the others would elect), without counting its own
+// vote; once it knows the change committed, it never campaigns.
+#[test]
+fn a_node_left_out_of_an_uncommitted_configuration_still_campaigns() {
+    let mut node = RaftNode::new(cfg(3, &[1, 2, 3]).with_pre_vote(false));
+    let removal = LogEntry::config(1, 2, &[1, 2]);
+    node.step(msg(ae(1, 1, (0, 0), vec![noop(1, 1), removal.clone()], 1)))
+        .unwrap();
+    assert_eq!(node.members(), &[1, 2]);
+    tick_until_output(&mut node, 100);
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 2));
+    node.step(msg(rv_reply(2, 1, true))).unwrap();
+    assert_eq!(node.role(), Role::Candidate, "its own vote does not count");
+    node.step(msg(rv_reply(2, 2, true))).unwrap();
+    assert_eq!(node.role(), Role::Leader);
+
+    let mut removed = RaftNode::new(cfg(3, &[1, 2, 3]).with_pre_vote(false));
+    removed
+        .step(msg(ae(1, 1, (0, 0), vec![noop(1, 1), removal], 2)))
+        .unwrap();
+    for _ in 0..100 {
+        assert!(removed.step(Event::Tick).unwrap().is_empty());
+    }
+}

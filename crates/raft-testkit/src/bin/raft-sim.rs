@@ -87,6 +87,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let mut delivered = 0u64;
     let mut crashes = 0u64;
+    let mut membership_changes = 0u64;
     let mut ops = 0u64;
     let mut undecided = 0u64;
     let mut slowest_heal = 0u64;
@@ -99,6 +100,7 @@ fn main() -> ExitCode {
             Ok(report) => {
                 delivered += report.delivered;
                 crashes += report.crashes;
+                membership_changes += report.membership_changes;
                 ops += report.client_ops;
                 undecided += u64::from(!report.linearizable);
                 slowest_heal = slowest_heal.max(report.liveness_ticks);
@@ -119,7 +121,8 @@ fn main() -> ExitCode {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{ran} seeds from {from} ok ({label}) in {secs:.1}s: {delivered} messages delivered \
-         ({:.0}/s), {crashes} crashes and recoveries, every fault on, no violation",
+         ({:.0}/s), {crashes} crashes and recoveries, {membership_changes} membership changes, \
+         every fault on, no violation",
         delivered as f64 / secs.max(1e-9)
     );
     println!(

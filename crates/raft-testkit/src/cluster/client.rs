@@ -57,10 +57,17 @@ impl<D: SimDisk> Cluster<D> {
         )))
     }
 
-    /// The index at which every running node applied `command`, if all did.
+    /// The index at which every running member of the leader's
+    /// configuration applied `command`, if all did (a removed node gets
+    /// nothing more).
     fn index_applied_everywhere(&self, command: &[u8]) -> Option<Index> {
+        let members = self.node(self.leader()?)?.membership().clone();
         let mut found = None;
-        for machine in self.machines.values().filter(|m| m.node.is_some()) {
+        let running_members = self
+            .machines
+            .iter()
+            .filter(|(id, m)| m.node.is_some() && members.contains(**id));
+        for (_, machine) in running_members {
             let (index, _) = machine
                 .replica
                 .applied()

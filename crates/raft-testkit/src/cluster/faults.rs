@@ -238,6 +238,7 @@ impl<D: SimDisk> Cluster<D> {
     /// crashed ones (disarming armed crashes and failing disks), and calms
     /// the fault plan to [`FaultPlan::none`].
     pub(super) fn heal_all(&mut self) -> SimResult {
+        self.restoring_membership |= self.faults.membership_churn;
         self.heal();
         self.nemesis.forget();
         for id in self.ids() {
@@ -250,20 +251,26 @@ impl<D: SimDisk> Cluster<D> {
 
     /// Heals the network, resumes paused nodes, restarts crashed nodes,
     /// calms the faults, and
-    /// runs until a leader has committed an entry of its term and every node
-    /// applied everything committed (or fails after `max_ticks`).
+    /// runs until a leader has committed an entry of its term and every
+    /// member of its configuration applied everything committed (or fails
+    /// after `max_ticks`). After membership churn, healing also makes
+    /// every node a voter again (a joint change), and settling waits for
+    /// it, so every node ends with the same state.
     pub fn heal_and_settle(&mut self, max_ticks: u64) -> SimResult {
         self.heal_all()?;
         self.run_until(max_ticks, |c| {
-            c.leader().is_some_and(|leader| {
-                c.node(leader).is_some_and(|node| {
-                    node.log().term_at(node.commit_index()) == Some(node.term())
-                        && c.running().all(|other| {
-                            other.last_applied() == node.commit_index()
-                                && other.term() == node.term()
-                        })
+            c.membership_restored()
+                && c.leader().is_some_and(|leader| {
+                    c.node(leader).is_some_and(|node| {
+                        node.log().term_at(node.commit_index()) == Some(node.term())
+                            && c.running()
+                                .filter(|other| node.membership().contains(other.id()))
+                                .all(|other| {
+                                    other.last_applied() == node.commit_index()
+                                        && other.term() == node.term()
+                                })
+                    })
                 })
-            })
         })
     }
 }

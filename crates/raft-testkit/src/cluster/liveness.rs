@@ -1,5 +1,5 @@
 //! Liveness with a stated bound: once every fault heals, a leader is
-//! elected and every acknowledged client write is applied on every node
+//! elected and every acknowledged client write is applied on every member
 //! within [`Cluster::liveness_bound`] ticks.
 
 use raft_core::RaftNode;
@@ -96,15 +96,19 @@ impl<D: SimDisk> Cluster<D> {
     /// A leader committed in its term, and every node applied every
     /// acknowledged write.
     fn live(&self) -> bool {
-        let leads = self
-            .leader()
-            .and_then(|id| self.node(id))
-            .is_some_and(|node| node.log().term_at(node.commit_index()) == Some(node.term()));
+        let Some(leader) = self.leader().and_then(|id| self.node(id)) else {
+            return false;
+        };
+        let leads = leader.log().term_at(leader.commit_index()) == Some(leader.term());
+        // Members only: a node removed from the configuration gets nothing.
+        let members = leader.membership();
         leads
             && self.clients.acknowledged_writes().all(|op| {
-                self.machines
-                    .values()
-                    .all(|machine| machine.node.is_none() || machine.replica.has_applied(op))
+                self.machines.iter().all(|(&id, machine)| {
+                    machine.node.is_none()
+                        || !members.contains(id)
+                        || machine.replica.has_applied(op)
+                })
             })
     }
 }

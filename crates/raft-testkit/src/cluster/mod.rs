@@ -2,6 +2,7 @@
 //! simulated network, stepped deterministically from one seed, checked after
 //! every step.
 
+mod churn;
 mod client;
 mod clock;
 mod faults;
@@ -128,6 +129,10 @@ pub struct Cluster<D: SimDisk = SimLog> {
     ticking: bool,
     /// Machines crashed so far (between steps or inside one).
     crashes: u64,
+    /// Membership changes the leader accepted (see `churn`).
+    membership_changes: u64,
+    /// Set when healing after churn: every node becomes a voter again.
+    restoring_membership: bool,
     /// A failure found outside a step (a disk that could not be created or
     /// recovered), reported by the next `tick` or `step`.
     failed: Option<SimFailure>,
@@ -192,6 +197,8 @@ impl<D: SimDisk> Cluster<D> {
             trace: false,
             ticking: false,
             crashes: 0,
+            membership_changes: 0,
+            restoring_membership: false,
             failed,
             factory,
             clients: ClientOps::default(),
@@ -460,6 +467,7 @@ impl<D: SimDisk> Cluster<D> {
     fn tick_steps(&mut self) -> SimResult {
         self.resume_due()?;
         self.drive_clients()?;
+        self.restore_membership()?;
         let skewed = self.faults.clock_skew;
         for id in self.ids() {
             let ticks = self
@@ -519,14 +527,17 @@ impl<D: SimDisk> Cluster<D> {
             let line = match &machine.node {
                 Some(node) => format!(
                     "\n    node {id}: {:?} term {} leader {:?} commit {} applied {} last {} \
-                     (last term {})",
+                     (last term {}) voters {:?} outgoing {:?} learners {:?}",
                     node.role(),
                     node.term(),
                     node.leader(),
                     node.commit_index(),
                     node.last_applied(),
                     node.log().last_index(),
-                    node.log().last_term()
+                    node.log().last_term(),
+                    node.membership().voters(),
+                    node.membership().outgoing_voters(),
+                    node.learners()
                 ),
                 None => format!("\n    node {id}: down"),
             };

@@ -93,6 +93,9 @@ impl<D: SimDisk> Cluster<D> {
             self.restart(id);
         }
         self.strike();
+        if self.faults.membership_churn {
+            self.churn()?;
+        }
         match self.failed.take() {
             Some(failure) => Err(failure),
             None => Ok(()),
