@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::{PATIENCE, assert_closed_by_peer, eventually};
+use common::{PATIENCE, assert_closed_by_peer, eventually, heartbeat};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use raft_core::{AppendEntries, Message, RaftTransport};
+use raft_core::{Message, RaftTransport};
 use raft_wire::{Hello, InboxStats, TcpConfig, TcpInbox, TcpTransport, encode_length_prefixed};
 
 const CLUSTER: u64 = 0xC1;
@@ -22,17 +22,6 @@ fn config() -> TcpConfig {
         cluster_id: CLUSTER,
         ..TcpConfig::default()
     }
-}
-
-fn heartbeat(term: u64, leader: u64) -> Message {
-    Message::AppendEntries(AppendEntries {
-        term,
-        leader,
-        prev_log_index: 0,
-        prev_log_term: 0,
-        entries: Vec::new(),
-        leader_commit: 0,
-    })
 }
 
 fn frame(message: &Message) -> Vec<u8> {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{PATIENCE, assert_closed_by_peer, eventually};
+use common::{PATIENCE, assert_closed_by_peer, eventually, heartbeat};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -17,17 +17,6 @@ use raft_wire::{TcpConfig, TcpInbox, TcpTransport};
 
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
-}
-
-fn heartbeat(term: u64, leader: u64) -> Message {
-    Message::AppendEntries(AppendEntries {
-        term,
-        leader,
-        prev_log_index: 0,
-        prev_log_term: 0,
-        entries: Vec::new(),
-        leader_commit: 0,
-    })
 }
 
 #[test]

@@ -8,6 +8,8 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use raft_core::{AppendEntries, Message};
+
 /// How long any one condition may take to come true.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
 
@@ -32,4 +34,16 @@ pub(crate) fn assert_closed_by_peer(mut stream: TcpStream) {
                 && e.kind() != std::io::ErrorKind::TimedOut => {}
         other => panic!("expected the connection to be closed, got {other:?}"),
     }
+}
+
+/// An empty `AppendEntries` from `leader`.
+pub(crate) fn heartbeat(term: u64, leader: u64) -> Message {
+    Message::AppendEntries(AppendEntries {
+        term,
+        leader,
+        prev_log_index: 0,
+        prev_log_term: 0,
+        entries: Vec::new(),
+        leader_commit: 0,
+    })
 }
