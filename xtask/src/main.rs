@@ -14,7 +14,11 @@
 //! cargo xtask fuzz [TARGET]           run a cargo-fuzz target (needs nightly + cargo-fuzz)
 //! cargo xtask cluster [DIR]           start 3 kv_server nodes on 127.0.0.1, leave them running
 //! cargo xtask bench-cluster [ARGS..]  3-process cluster: writes/s, p50/p99 at 1/16/256 clients
+//! cargo xtask mutants [core|wal] [--in-diff [BASE]]   cargo-mutants over the protocol files
+//!                                     (or the WAL's recovery path); prints the survivors
 //! ```
+
+mod mutants;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz(rest),
         "cluster" => cluster(rest),
         "bench-cluster" => bench_cluster(rest),
+        "mutants" => mutants::mutants(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));
             return if task == "help" {
