@@ -24,8 +24,9 @@ struct Scope {
 }
 
 /// The protocol: elections, replication, membership, snapshots, the log
-/// interface. Judged by the per-rule tests, the hostile-input proptest and
-/// the whole-cluster simulation (faults, liveness bounds).
+/// interface. Judged by the unit tests beside the code, the per-rule tests,
+/// the hostile-input proptest and the whole-cluster simulation (faults,
+/// liveness bounds).
 const CORE: Scope = Scope {
     name: "core",
     package: "raft-core",
@@ -34,7 +35,12 @@ const CORE: Scope = Scope {
         "crates/raft-core/src/membership/**",
         "crates/raft-core/src/log/**",
     ],
-    test_args: &["--test=rules", "--test=hostile", "--test=simulation"],
+    test_args: &[
+        "--lib",
+        "--test=rules",
+        "--test=hostile",
+        "--test=simulation",
+    ],
 };
 
 /// The WAL's recovery path: decoding records, finding the torn tail,
@@ -56,7 +62,7 @@ const TESTKIT_TEST_ARGS: &[&str] = &["--test=fault_plans", "--test=client_ops"];
 
 /// The usage line of this task.
 const USAGE: &str = "usage: cargo xtask mutants [core|wal] [--in-diff [BASE]] [--file GLOB].. \
-                     [--shard K/N] [--jobs N] [--timeout S] [--testkit] [--list]";
+                     [--re REGEX].. [--shard K/N] [--jobs N] [--timeout S] [--testkit] [--list]";
 
 /// `cargo xtask mutants [core|wal] [options]`.
 pub(crate) fn mutants(args: &[String]) -> Outcome {
@@ -102,6 +108,11 @@ pub(crate) fn mutants(args: &[String]) -> Outcome {
     }
     if let Some(shard) = flag(args, "--shard") {
         command.args(["--shard", &shard]);
+    }
+    // `--re REGEX`: only the mutants whose name matches, e.g. to confirm that
+    // a new test kills the survivors of the last run.
+    for re in repeated(args, "--re") {
+        command.args(["--re", &re]);
     }
     if args.iter().any(|arg| arg == "--in-diff") {
         let base = flag(args, "--in-diff")

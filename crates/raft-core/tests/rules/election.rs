@@ -295,3 +295,19 @@ fn sole_voter_over_a_committed_log_appends_no_noop() {
     node.step(Event::Propose(b"x".to_vec())).unwrap();
     assert_eq!((node.log().last_index(), node.commit_index()), (1, 1));
 }
+
+// Raft 5.2: a candidate wins with votes from a majority, so in a cluster of
+// five, two refusals leave the round open (three may still grant); only a
+// third refusal would lose it.
+#[test]
+fn two_refusals_of_five_leave_the_election_open() {
+    let mut node = RaftNode::new(cfg(1, &[1, 2, 3, 4, 5]).with_pre_vote(false));
+    tick_until_output(&mut node, 100);
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
+    assert_eq!(node.step(msg(rv_reply(1, 2, false))).unwrap(), vec![]);
+    assert_eq!(node.step(msg(rv_reply(1, 3, false))).unwrap(), vec![]);
+    assert_eq!(node.role(), Role::Candidate, "two refusals of five");
+    assert_eq!(node.step(msg(rv_reply(1, 4, true))).unwrap(), vec![]);
+    node.step(msg(rv_reply(1, 5, true))).unwrap();
+    assert_eq!((node.role(), node.term()), (Role::Leader, 1));
+}

@@ -4,8 +4,8 @@
 //! joint consensus (paper 6, thesis 4.3); removed leaders; recovery.
 
 use raft_core::{
-    Action, EntryKind, Error, Event, LogEntry, Membership, MemoryLog, RaftConfig, RaftLog,
-    RaftNode, Role, Snapshot,
+    Action, ConfChange, EntryKind, Error, Event, LogEntry, Membership, MemoryLog, RaftConfig,
+    RaftLog, RaftNode, Role, Snapshot,
 };
 
 use crate::common::*;
@@ -559,4 +559,56 @@ fn a_removed_leader_hands_over_to_the_most_caught_up_voter() {
     let actions = leader.step(msg(ae_ok(1, 3, 2))).unwrap();
     assert_eq!((leader.commit_index(), leader.role()), (2, Role::Follower));
     assert!(actions.contains(&send(2, timeout_now(1, 1))), "{actions:?}");
+}
+
+// Thesis 4.1 (and 4.2.1 for learners): a change touches exactly the one
+// server it names. Removing or promoting one learner leaves every other
+// learner where it was (with a single learner the mutant that keeps only the
+// named one looks right, so this needs two).
+#[test]
+fn removing_or_promoting_one_learner_leaves_the_other_learners() {
+    let config = Membership::with_learners([1, 2, 3], [4, 5]);
+    let removed = config.apply(&ConfChange::Remove(4)).unwrap();
+    assert_eq!(removed.voters(), &[1, 2, 3]);
+    assert_eq!(removed.learners(), &[5]);
+    let promoted = config.apply(&ConfChange::PromoteLearner(4)).unwrap();
+    assert_eq!(promoted.voters(), &[1, 2, 3, 4]);
+    assert_eq!(promoted.learners(), &[5]);
+}
+
+// Thesis 4.2.1: a server joins as a non-voting member (a learner) and never
+// campaigns, even while the configuration naming it is not yet committed.
+// (Thesis 4.2.2's exception, campaigning from an uncommitted configuration,
+// is for a voter of the committed one, which a learner never was.)
+#[test]
+fn a_learner_holding_an_uncommitted_configuration_never_campaigns() {
+    let mut learner = RaftNode::new(RaftConfig::joining(4).with_pre_vote(false));
+    let with_learner = LogEntry::config_with_learners(1, 1, &[1, 2, 3], &[4]);
+    learner
+        .step(msg(ae(1, 1, (0, 0), vec![with_learner], 0)))
+        .unwrap();
+    assert_eq!(learner.commit_index(), 0);
+    assert_eq!(learner.learners(), &[4]);
+    for _ in 0..100 {
+        assert_eq!(learner.step(Event::Tick).unwrap(), vec![]);
+    }
+    assert_eq!((learner.role(), learner.term()), (Role::Follower, 1));
+}
+
+// Raft 5.1 and thesis 3.10: only the leader of a term sends `TimeoutNow`, so
+// a node that learns a higher term from one also learns who leads it. A
+// learner cannot campaign on it (it has no vote), so it simply follows that
+// leader.
+#[test]
+fn a_learner_told_to_time_out_at_a_higher_term_follows_the_sender() {
+    let mut learner = RaftNode::new(RaftConfig::joining(4).with_pre_vote(false));
+    let with_learner = LogEntry::config_with_learners(1, 1, &[1, 2, 3], &[4]);
+    learner
+        .step(msg(ae(1, 1, (0, 0), vec![with_learner], 1)))
+        .unwrap();
+    assert_eq!(learner.step(msg(timeout_now(2, 2))).unwrap(), vec![]);
+    assert_eq!(
+        (learner.role(), learner.term(), learner.leader()),
+        (Role::Follower, 2, Some(2))
+    );
 }

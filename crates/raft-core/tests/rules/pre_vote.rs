@@ -142,3 +142,45 @@ fn without_pre_vote_an_isolated_node_inflates_its_term() {
     }
     assert!(isolated.term() > 200 / 20, "term {}", isolated.term());
 }
+
+// Raft 5.1 ("if a response contains term T > currentTerm: set currentTerm =
+// T, convert to follower") holds for a refused pre-vote too (thesis 9.6):
+// only a *granted* pre-vote reply carries a term nobody holds yet. A
+// pre-candidate refused by a node of a later term joins that term.
+#[test]
+fn a_refused_pre_vote_with_a_higher_term_makes_the_pre_candidate_follow_it() {
+    let (mut node, log) = recorded_node(cfg(1, &[1, 2, 3]), MemoryLog::new());
+    tick_until_output(&mut node, 100);
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 0));
+    assert_eq!(node.step(msg(pv_reply(5, 2, false))).unwrap(), vec![]);
+    assert_eq!((node.role(), node.term()), (Role::Follower, 5));
+    assert_eq!(
+        log.take(),
+        vec![
+            Call::SetHardState(HardState {
+                term: 5,
+                voted_for: None
+            }),
+            Call::Sync
+        ]
+    );
+}
+
+// Thesis 9.6, at the boundary: a pre-vote is granted only for a term above
+// the voter's own (PROTOCOL.md, pre-vote). A pre-candidate proposing the
+// term the voter already holds is one term behind: it is refused with the
+// voter's term, which it then joins.
+#[test]
+fn a_pre_vote_for_the_voters_own_term_is_refused() {
+    let mut voter = RaftNode::with_log(cfg(2, &[1, 2, 3]), memory_log(&[1], 2, None));
+    assert_eq!(
+        voter.step(msg(pv(2, 1, (1, 1)))).unwrap(),
+        vec![send(1, pv_reply(2, 2, false))]
+    );
+    // One term later, the same log is granted.
+    assert_eq!(
+        voter.step(msg(pv(3, 1, (1, 1)))).unwrap(),
+        vec![send(1, pv_reply(3, 2, true))]
+    );
+    assert_eq!(voter.term(), 2);
+}

@@ -328,3 +328,20 @@ fn unanswered_probe_is_retried_without_entries() {
         )]
     );
 }
+
+// Raft 5.2: a leader sends heartbeats (empty AppendEntries) periodically:
+// once per heartbeat interval (3 ticks here), silent in between.
+#[test]
+fn leader_heartbeats_once_per_interval_and_is_silent_between() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    let heartbeat = vec![
+        send(2, ae(1, 1, (1, 1), vec![], 1)),
+        send(3, ae(1, 1, (1, 1), vec![], 1)),
+    ];
+    for _ in 0..2 {
+        assert_eq!(leader.step(Event::Tick).unwrap(), vec![]);
+        assert_eq!(leader.step(Event::Tick).unwrap(), vec![]);
+        assert_eq!(leader.step(Event::Tick).unwrap(), heartbeat);
+    }
+}

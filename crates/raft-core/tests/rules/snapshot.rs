@@ -401,3 +401,31 @@ fn a_stream_skips_ahead_to_what_the_follower_already_holds() {
     other.step(msg(chunk_reply(3, 4, 99, false))).unwrap();
     assert_eq!(other.status().peers[1].state, ReplicationState::Snapshot);
 }
+
+// Raft 5.1 ("if a server receives a request with a stale term number, it
+// rejects the request"), for the snapshot requests of Raft 7 too: a stale
+// leader's InstallSnapshot or chunk is refused with our term, so it learns
+// it is stale, and nothing is installed.
+#[test]
+fn stale_snapshot_requests_are_refused_with_our_term() {
+    let mut node = RaftNode::with_log(cfg(2, &[1, 2, 3]), memory_log(&[1, 3], 3, None));
+    let snapshot = Snapshot::with_config(4, 1, vec![1, 2, 3], b"S".to_vec());
+    assert_eq!(
+        node.step(msg(install(2, 1, snapshot))).unwrap(),
+        vec![send(1, install_reply(3, 2, 0))]
+    );
+    let refused = Message::SnapshotChunkReply(SnapshotChunkReply {
+        term: 3,
+        from: 2,
+        index: 4,
+        next_offset: 0,
+        installed: false,
+    });
+    assert_eq!(
+        node.step(msg(chunk(4, b"SNAPSHOT", 0, 2))).unwrap(),
+        vec![send(1, refused)]
+    );
+    assert_eq!(node.log().snapshot_index(), 0);
+    assert_eq!(terms(node.log()), vec![1, 3]);
+    assert_eq!((node.term(), node.leader()), (3, None));
+}

@@ -179,3 +179,19 @@ fn a_snapshot_or_entry_beyond_the_index_ceiling_changes_nothing() {
         assert_eq!(probe.take(), vec![], "{m:?}");
     }
 }
+
+// Raft 5.2: a candidate whose election times out starts another, which at
+// the ceiling it cannot: it goes back to being a follower at `TERM_MAX`
+// (ready to follow a leader of that term) instead of staying a candidate
+// of a round that can never end.
+#[test]
+fn a_candidate_at_the_term_ceiling_falls_back_to_follower() {
+    let log = memory_log(&[1], TERM_MAX - 1, None);
+    let mut node = RaftNode::with_log(cfg(1, &[1, 2, 3]).with_pre_vote(false), log);
+    tick_until_output(&mut node, 100);
+    assert_eq!((node.term(), node.role()), (TERM_MAX, Role::Candidate));
+    for _ in 0..100 {
+        assert_eq!(node.step(Event::Tick).unwrap(), vec![]);
+    }
+    assert_eq!((node.term(), node.role()), (TERM_MAX, Role::Follower));
+}
