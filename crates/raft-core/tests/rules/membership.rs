@@ -612,3 +612,40 @@ fn a_learner_told_to_time_out_at_a_higher_term_follows_the_sender() {
         (Role::Follower, 2, Some(2))
     );
 }
+
+// The 2015 rule (a leader changes membership only once an entry of its term
+// is committed) needs the sole voter's extra no-op only while it has none:
+// once its own proposal committed, a change follows it directly.
+#[test]
+fn a_sole_voter_with_a_committed_entry_of_its_term_appends_no_extra_noop() {
+    let mut node = RaftNode::new(cfg(1, &[1]));
+    elect(&mut node);
+    node.step(Event::Propose(b"x".to_vec())).unwrap();
+    assert_eq!(node.commit_index(), 1);
+    node.step(Event::AddLearner(2)).unwrap();
+    assert_eq!(node.log().entry(1), Some(entry(1, 1, b"x")));
+    assert_eq!(node.log().last_index(), 2, "the change right after it");
+    assert_eq!(config_entry_at(&node, 2).learners(), &[2]);
+}
+
+// Thesis 4.2.2 with 4.2.1: the removed leader hands over to a *voter*. A
+// learner may hold more of the log than any voter, but it cannot campaign,
+// so telling it to time out would leave the cluster without a leader.
+#[test]
+fn a_removed_leader_never_hands_over_to_a_learner() {
+    let mut leader = settled_leader(&[1, 2, 3]);
+    leader.step(Event::AddLearner(4)).unwrap();
+    leader.step(msg(ae_ok(1, 2, 2))).unwrap();
+    assert_eq!(leader.commit_index(), 2);
+    leader.step(Event::RemoveServer(1)).unwrap();
+    leader.step(Event::Propose(b"late".to_vec())).unwrap();
+    leader.step(msg(ae_ok(1, 4, 4))).unwrap();
+    leader.step(msg(ae_ok(1, 3, 3))).unwrap();
+    let actions = leader.step(msg(ae_ok(1, 2, 3))).unwrap();
+    assert_eq!((leader.commit_index(), leader.role()), (3, Role::Follower));
+    assert!(actions.contains(&send(2, timeout_now(1, 1))), "{actions:?}");
+    assert!(
+        !actions.contains(&send(4, timeout_now(1, 1))),
+        "{actions:?}"
+    );
+}

@@ -184,3 +184,24 @@ fn a_pre_vote_for_the_voters_own_term_is_refused() {
     );
     assert_eq!(voter.term(), 2);
 }
+
+// Thesis 9.6 with Raft 5.2: a pre-candidate that hears from a leader of its
+// term is a follower again, and its pre-vote round is over: grants that
+// arrive late are not counted, so they cannot start the election that would
+// depose the leader it now follows.
+#[test]
+fn late_pre_vote_grants_are_ignored_once_the_node_follows_a_leader() {
+    let mut node = RaftNode::with_log(cfg(1, &[1, 2, 3]), memory_log(&[1], 1, None));
+    let (_, actions) = tick_until_output(&mut node, 100);
+    assert_eq!(
+        actions,
+        vec![send(2, pv(2, 1, (1, 1))), send(3, pv(2, 1, (1, 1)))]
+    );
+    node.step(msg(ae(1, 3, (1, 1), vec![], 1))).unwrap();
+    assert_eq!((node.role(), node.leader()), (Role::Follower, Some(3)));
+    assert_eq!(node.step(msg(pv_reply(2, 2, true))).unwrap(), vec![]);
+    assert_eq!(
+        (node.role(), node.term(), node.leader()),
+        (Role::Follower, 1, Some(3))
+    );
+}

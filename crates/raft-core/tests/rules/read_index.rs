@@ -1,6 +1,6 @@
 //! Linearizable reads by ReadIndex (Raft thesis 6.4).
 
-use raft_core::{Action, Error, Event, RaftConfig, RaftNode};
+use raft_core::{Action, Error, Event, RaftConfig, RaftNode, Role};
 
 use crate::common::*;
 
@@ -132,5 +132,47 @@ fn lost_probe_round_is_retried_at_the_next_heartbeat() {
     assert_eq!(
         leader.step(msg(probe_reply(1, 2, 2))).unwrap(),
         vec![ready(4, 1)]
+    );
+}
+
+// Thesis 6.4 step 4: a read is served once the state machine has applied
+// *at least* its read index. Entries committed and applied while its round
+// was out do not hold it back.
+#[test]
+fn read_is_served_when_more_than_its_index_is_applied() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    leader.step(Event::Read { id: 7 }).unwrap();
+    leader.step(Event::Propose(b"x".to_vec())).unwrap();
+    leader.step(msg(ae_ok(1, 2, 2))).unwrap();
+    assert_eq!(leader.last_applied(), 2);
+    assert_eq!(
+        leader.step(msg(probe_reply(1, 3, 1))).unwrap(),
+        vec![ready(7, 1)]
+    );
+}
+
+// Thesis 6.4 step 3: the confirming round is a heartbeat. A follower answers
+// a read probe with its term and the probe's sequence, and, as for any
+// message of its leader, knows the leader and restarts its election timer.
+#[test]
+fn a_follower_answers_a_read_probe_as_a_heartbeat() {
+    let mut follower = RaftNode::new(cfg(2, &[1, 2, 3]));
+    follower.step(msg(ae(1, 1, (0, 0), vec![], 0))).unwrap();
+    for _ in 0..9 {
+        assert_eq!(follower.step(Event::Tick).unwrap(), vec![]);
+    }
+    assert_eq!(
+        follower.step(msg(probe(1, 1, 5))).unwrap(),
+        vec![send(1, probe_reply(1, 2, 5))]
+    );
+    // The timer restarted: the minimum timeout (10 ticks) from the probe,
+    // not from the append, passes in silence.
+    for _ in 0..9 {
+        assert_eq!(follower.step(Event::Tick).unwrap(), vec![]);
+    }
+    assert_eq!(
+        (follower.role(), follower.leader()),
+        (Role::Follower, Some(1))
     );
 }

@@ -429,3 +429,17 @@ fn stale_snapshot_requests_are_refused_with_our_term() {
     assert_eq!(terms(node.log()), vec![1, 3]);
     assert_eq!((node.term(), node.leader()), (3, None));
 }
+
+// Raft 7 ("the snapshot also includes ... the latest configuration as of
+// the last included index") and thesis 4.1 (a server uses the latest
+// configuration it holds): a follower that installs a snapshot adopts the
+// configuration it records, even one no entry of its own log named.
+#[test]
+fn an_installed_snapshot_brings_its_configuration() {
+    let mut follower = RaftNode::new(cfg(2, &[1, 2, 3]));
+    let snapshot = Snapshot::with_config(4, 1, vec![1, 2, 3, 4], b"S".to_vec());
+    let actions = follower.step(msg(install(1, 1, snapshot))).unwrap();
+    assert!(actions.contains(&send(1, install_reply(1, 2, 4))));
+    assert_eq!(follower.log().snapshot_index(), 4);
+    assert_eq!(follower.members(), &[1, 2, 3, 4]);
+}

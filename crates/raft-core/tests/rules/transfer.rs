@@ -3,7 +3,7 @@
 //! up, and a transfer that does not complete within an election timeout is
 //! abandoned, with the caller told.
 
-use raft_core::{Action, Error, Event, RaftNode};
+use raft_core::{Action, Error, Event, Message, RaftNode, TimeoutNow};
 
 use crate::common::*;
 
@@ -48,4 +48,58 @@ fn an_unfinished_transfer_is_abandoned_after_an_election_timeout() {
     assert!(actions.contains(&Action::TransferAborted { target: 3 }));
     assert!(leader.is_leader());
     assert!(leader.step(Event::Propose(b"x".to_vec())).is_ok());
+}
+
+/// The `TimeoutNow` messages among `actions`, by recipient.
+fn timeout_nows(actions: &[Action]) -> Vec<u64> {
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Send {
+                to,
+                message: Message::TimeoutNow(_),
+            } => Some(*to),
+            _ => None,
+        })
+        .collect()
+}
+
+// Thesis 3.10: once the target holds the leader's whole log, the leader
+// sends it `TimeoutNow`; a target already caught up is told at once.
+#[test]
+fn a_caught_up_target_is_told_to_time_out_at_once() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    let actions = leader.step(Event::TransferLeadership(2)).unwrap();
+    assert_eq!(
+        actions,
+        vec![send(
+            2,
+            Message::TimeoutNow(TimeoutNow { term: 1, leader: 1 })
+        )]
+    );
+}
+
+// Thesis 3.10: a lagging target is first brought up to date; `TimeoutNow`
+// goes to it alone, once, when it holds the whole log (another follower
+// catching up is not told, and a duplicated acknowledgement sends nothing).
+#[test]
+fn a_lagging_target_is_told_once_it_holds_the_whole_log() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    leader.step(Event::Propose(b"x".to_vec())).unwrap();
+    leader.step(msg(ae_ok(1, 3, 2))).unwrap();
+    assert_eq!(leader.commit_index(), 2);
+    let started = leader.step(Event::TransferLeadership(2)).unwrap();
+    assert_eq!(timeout_nows(&started), Vec::<u64>::new(), "2 lacks entry 2");
+    let other = leader.step(msg(ae_ok(1, 3, 2))).unwrap();
+    assert_eq!(
+        timeout_nows(&other),
+        Vec::<u64>::new(),
+        "3 is not the target"
+    );
+    let caught_up = leader.step(msg(ae_ok(1, 2, 2))).unwrap();
+    assert_eq!(timeout_nows(&caught_up), vec![2]);
+    let duplicate = leader.step(msg(ae_ok(1, 2, 2))).unwrap();
+    assert_eq!(timeout_nows(&duplicate), Vec::<u64>::new(), "told once");
 }
