@@ -345,3 +345,29 @@ fn leader_heartbeats_once_per_interval_and_is_silent_between() {
         assert_eq!(leader.step(Event::Tick).unwrap(), heartbeat);
     }
 }
+
+// Raft 5.3 with one probe per round trip: a follower being probed gets one
+// append at a time, and an empty probe counts. Until it answers, entries
+// proposed meanwhile are held back from it (they follow its answer).
+#[test]
+fn an_unanswered_empty_probe_holds_back_new_entries() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    // Node 3 refuses with a hint just past the leader's log: it is probed
+    // from index 2, which holds nothing yet, so nothing goes out now.
+    assert_eq!(leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap(), vec![]);
+    let mut heartbeat = Vec::new();
+    while heartbeat.is_empty() {
+        heartbeat = leader.step(Event::Tick).unwrap();
+    }
+    assert!(heartbeat.contains(&send(3, ae(1, 1, (1, 1), vec![], 1))));
+    assert_eq!(
+        leader.step(Event::Propose(b"x".to_vec())).unwrap(),
+        vec![send(2, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1))],
+        "node 3 has a probe out"
+    );
+    assert_eq!(
+        leader.step(msg(ae_ok(1, 3, 1))).unwrap(),
+        vec![send(3, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1))]
+    );
+}

@@ -443,3 +443,48 @@ fn an_installed_snapshot_brings_its_configuration() {
     assert_eq!(follower.log().snapshot_index(), 4);
     assert_eq!(follower.members(), &[1, 2, 3, 4]);
 }
+
+// Raft 5.3 and 7: a probe that went unanswered is retried at the heartbeat
+// as an empty append; the snapshot is for a follower whose entries were
+// compacted away, not for one that is merely slow to answer.
+#[test]
+fn an_unanswered_probe_above_the_snapshot_is_retried_without_the_snapshot() {
+    let mut log = raft_core::MemoryLog::new();
+    log.apply_snapshot(&Snapshot::with_config(4, 1, vec![1, 2, 3], b"S".to_vec()))
+        .unwrap();
+    let mut leader = RaftNode::with_log(cfg(1, &[1, 2, 3]), log);
+    elect(&mut leader); // the no-op at 5 is the outstanding probe
+    let term = leader.term();
+    let mut heartbeat = Vec::new();
+    while heartbeat.is_empty() {
+        heartbeat = leader.step(Event::Tick).unwrap();
+    }
+    assert_eq!(
+        heartbeat,
+        vec![
+            send(2, ae(term, 1, (4, 1), vec![], 4)),
+            send(3, ae(term, 1, (4, 1), vec![], 4)),
+        ]
+    );
+}
+
+fn peer_state(leader: &RaftNode, id: u64) -> (ReplicationState, u64) {
+    let status = leader.status();
+    let peer = status.peers.iter().find(|peer| peer.id == id).unwrap();
+    (peer.state, peer.match_index)
+}
+
+// Raft 7: while a snapshot streams, only an answer showing the follower
+// holds the snapshot ends the stream. A late success about entries below it
+// changes nothing; a success at the snapshot's index (the follower
+// installed it) ends the stream, and replication resumes after it.
+#[test]
+fn only_a_success_at_the_snapshot_index_ends_the_stream() {
+    let (mut leader, _) = streaming_leader();
+    assert_eq!(peer_state(&leader, 3), (ReplicationState::Snapshot, 1));
+    leader.step(msg(ae_ok(1, 3, 2))).unwrap();
+    assert_eq!(peer_state(&leader, 3), (ReplicationState::Snapshot, 1));
+    leader.step(msg(ae_ok(1, 3, 4))).unwrap();
+    assert_ne!(peer_state(&leader, 3).0, ReplicationState::Snapshot);
+    assert_eq!(peer_state(&leader, 3).1, 4);
+}
