@@ -205,3 +205,23 @@ fn late_pre_vote_grants_are_ignored_once_the_node_follows_a_leader() {
         (Role::Follower, 1, Some(3))
     );
 }
+
+// Thesis 9.6: a granted pre-vote carries the term it was granted for, the
+// pre-candidate's term + 1. A grant for another term answers an earlier
+// round (one that started from an older term) and is not counted, so it
+// cannot end the current round.
+#[test]
+fn a_grant_for_another_term_is_not_counted() {
+    let mut node = RaftNode::with_log(cfg(1, &[1, 2, 3]), memory_log(&[1], 1, None));
+    let (_, actions) = tick_until_output(&mut node, 100);
+    assert_eq!(
+        actions,
+        vec![send(2, pv(2, 1, (1, 1))), send(3, pv(2, 1, (1, 1)))]
+    );
+    // Node 2's grant of an earlier round, for term 1.
+    assert_eq!(node.step(msg(pv_reply(1, 2, true))).unwrap(), vec![]);
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
+    // Its grant for this round, term 2, wins it.
+    node.step(msg(pv_reply(2, 2, true))).unwrap();
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 2));
+}

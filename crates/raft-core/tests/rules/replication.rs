@@ -371,3 +371,54 @@ fn an_unanswered_empty_probe_holds_back_new_entries() {
         vec![send(3, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1))]
     );
 }
+
+// Raft 5.3 conflict hints: a follower refusing with a conflicting term the
+// leader also holds is probed from just after the leader's *last* entry of
+// that term, here the entry right before the leader's no-op, so only the
+// no-op is resent.
+#[test]
+fn a_conflict_hint_resumes_after_the_leaders_last_entry_of_that_term() {
+    let mut leader = RaftNode::with_log(cfg(1, &[1, 2, 3]), memory_log(&[1, 1], 1, None));
+    elect(&mut leader);
+    let term = leader.term();
+    assert_eq!(leader.log().entry(3), Some(noop(term, 3)));
+    // Node 2 holds a term-1 entry at 3 that conflicts with the no-op.
+    assert_eq!(
+        leader.step(msg(ae_reject(term, 2, 3, 1))).unwrap(),
+        vec![send(2, ae(term, 1, (2, 1), vec![noop(term, 3)], 0))]
+    );
+}
+
+// Raft 5.3 ("the leader retries AppendEntries indefinitely"), without
+// retrying what is still on its way: at a heartbeat, a pipeline whose match
+// index moved since the previous heartbeat gets an empty heartbeat, and
+// only one that made no progress over a whole interval is restarted from
+// its match index.
+#[test]
+fn only_a_pipeline_that_made_no_progress_for_an_interval_is_restarted() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut leader);
+    leader.step(Event::Propose(b"x".to_vec())).unwrap(); // lost on the way
+    let tick_to_heartbeat = |leader: &mut RaftNode| loop {
+        let actions = leader.step(Event::Tick).unwrap();
+        if !actions.is_empty() {
+            return actions;
+        }
+    };
+    // The match index moved (the no-op) since the last heartbeat.
+    assert_eq!(
+        tick_to_heartbeat(&mut leader),
+        vec![
+            send(2, ae(1, 1, (1, 1), vec![], 1)),
+            send(3, ae(1, 1, (1, 1), vec![], 1)),
+        ]
+    );
+    // A whole interval without progress: the append is sent again.
+    assert_eq!(
+        tick_to_heartbeat(&mut leader),
+        vec![
+            send(2, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1)),
+            send(3, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1)),
+        ]
+    );
+}
