@@ -2,8 +2,8 @@
 //! needs compacted entries, installing one.
 
 use raft_core::{
-    Action, Error, Event, InstallSnapshot, InstallSnapshotReply, Message, RaftConfig, RaftNode,
-    ReplicationState, Snapshot, SnapshotChunk, SnapshotChunkReply,
+    Action, Error, Event, InstallSnapshot, InstallSnapshotReply, LogEntry, Message, RaftConfig,
+    RaftNode, ReplicationState, Snapshot, SnapshotChunk, SnapshotChunkReply,
 };
 
 use crate::common::*;
@@ -487,4 +487,37 @@ fn only_a_success_at_the_snapshot_index_ends_the_stream() {
     leader.step(msg(ae_ok(1, 3, 4))).unwrap();
     assert_ne!(peer_state(&leader, 3).0, ReplicationState::Snapshot);
     assert_eq!(peer_state(&leader, 3).1, 4);
+}
+
+// Raft 7: a raft-io 1.0 peer answers a whole `InstallSnapshot` with an
+// `InstallSnapshotReply`; one at the snapshot's index ends the stream just
+// as a chunk reply saying "installed" does.
+#[test]
+fn an_install_snapshot_reply_at_the_snapshot_index_ends_the_stream() {
+    let (mut leader, _) = streaming_leader();
+    assert_eq!(peer_state(&leader, 3), (ReplicationState::Snapshot, 1));
+    leader.step(msg(install_reply(1, 3, 4))).unwrap();
+    assert_ne!(peer_state(&leader, 3).0, ReplicationState::Snapshot);
+    assert_eq!(peer_state(&leader, 3).1, 4);
+}
+
+// Raft 7 ("if existing log entry has same index and term as snapshot's last
+// included entry, retain log entries following it") with thesis 4.1 (the
+// latest configuration in the log is in force): a configuration entry that
+// survives after an installed snapshot still counts.
+#[test]
+fn a_configuration_entry_kept_after_an_installed_snapshot_still_counts() {
+    let mut follower = RaftNode::new(cfg(2, &[1, 2, 3]));
+    let entries = vec![
+        entry(1, 1, b"a"),
+        entry(1, 2, b"b"),
+        LogEntry::config(1, 3, &[1, 2, 3, 4]),
+    ];
+    follower.step(msg(ae(1, 1, (0, 0), entries, 0))).unwrap();
+    assert_eq!(follower.members(), &[1, 2, 3, 4]);
+    let snapshot = Snapshot::with_config(2, 1, vec![1, 2, 3], b"S".to_vec());
+    follower.step(msg(install(1, 1, snapshot))).unwrap();
+    assert_eq!(follower.log().snapshot_index(), 2);
+    assert_eq!(follower.log().last_index(), 3, "the suffix is kept");
+    assert_eq!(follower.members(), &[1, 2, 3, 4]);
 }
