@@ -521,3 +521,23 @@ fn a_configuration_entry_kept_after_an_installed_snapshot_still_counts() {
     assert_eq!(follower.log().last_index(), 3, "the suffix is kept");
     assert_eq!(follower.members(), &[1, 2, 3, 4]);
 }
+
+// Raft 7, when the leader compacts again mid-stream: a chunk reply about
+// the old snapshot sends nothing more of it (its data is gone) and nothing
+// of the new one at the old stream's offsets; the new snapshot starts
+// from its first byte when the stream is restarted.
+#[test]
+fn a_reply_about_a_replaced_snapshot_sends_no_chunk() {
+    let (mut leader, sent) = streaming_leader_of(b"SNAPSHOT-LONGER-DATA");
+    assert_eq!(chunks_to(&sent, 3), vec![0, 2, 4, 6, 8, 10, 12, 14]);
+    leader.step(Event::Propose(b"d".to_vec())).unwrap();
+    leader.step(msg(ae_ok(1, 2, 5))).unwrap();
+    let compact = Event::Snapshot {
+        index: 5,
+        data: b"NEW".to_vec(),
+    };
+    leader.step(compact).unwrap();
+    assert_eq!(leader.log().snapshot_index(), 5);
+    let actions = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    assert_eq!(chunks_to(&actions, 3), Vec::<u64>::new(), "{actions:?}");
+}
