@@ -541,3 +541,21 @@ fn a_reply_about_a_replaced_snapshot_sends_no_chunk() {
     let actions = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
     assert_eq!(chunks_to(&actions, 3), Vec::<u64>::new(), "{actions:?}");
 }
+
+// Raft 7 in chunks: a lost chunk is resent once per stall point. Answers
+// that repeat the offset the stream was rewound to (the chunks after the
+// gap, arriving late) neither resend it again nor count as progress that
+// would let the next repeat resend it once more.
+#[test]
+fn a_lost_chunk_is_resent_once_however_often_its_offset_is_repeated() {
+    let (mut leader, sent) = streaming_leader();
+    assert_eq!(chunks_to(&sent, 3), vec![0, 2, 4, 6]);
+    leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    // The chunk at 2 was lost: the one at 4 is answered with 2.
+    let resent = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    assert_eq!(chunks_to(&resent, 3), vec![2, 4, 6]);
+    for _ in 0..3 {
+        let late = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+        assert_eq!(chunks_to(&late, 3), Vec::<u64>::new(), "resent again");
+    }
+}
