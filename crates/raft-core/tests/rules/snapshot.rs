@@ -559,3 +559,33 @@ fn a_lost_chunk_is_resent_once_however_often_its_offset_is_repeated() {
         assert_eq!(chunks_to(&late, 3), Vec::<u64>::new(), "resent again");
     }
 }
+
+// Raft 7: once the stream is over, a repeated "installed" answer (a
+// duplicated InstallSnapshotReply) changes nothing: the follower keeps
+// replicating, it is not knocked back to probing.
+#[test]
+fn a_repeated_install_answer_leaves_a_replicating_follower_alone() {
+    let (mut leader, _) = streaming_leader();
+    leader.step(msg(install_reply(1, 3, 4))).unwrap();
+    leader.step(msg(ae_ok(1, 3, 4))).unwrap();
+    assert_eq!(peer_state(&leader, 3), (ReplicationState::Replicate, 4));
+    leader.step(msg(install_reply(1, 3, 4))).unwrap();
+    assert_eq!(peer_state(&leader, 3), (ReplicationState::Replicate, 4));
+}
+
+// Raft 7 in chunks: a stream that makes progress between heartbeats, however
+// slowly, is not resent; only one that made none for two heartbeats while
+// the follower answered is.
+#[test]
+fn a_stream_that_progresses_between_heartbeats_is_not_resent() {
+    let (mut leader, _) = streaming_leader_of(b"SNAPSHOT-LONGER-DATA");
+    let mut resent = Vec::new();
+    for acked in [2, 4, 6] {
+        leader.step(msg(chunk_reply(3, 4, acked, false))).unwrap();
+        leader.step(msg(ae_ok(1, 2, 4))).unwrap();
+        for _ in 0..3 {
+            resent.extend(chunks_to(&leader.step(Event::Tick).unwrap(), 3));
+        }
+    }
+    assert_eq!(resent, Vec::<u64>::new());
+}
