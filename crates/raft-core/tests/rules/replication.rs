@@ -356,10 +356,7 @@ fn an_unanswered_empty_probe_holds_back_new_entries() {
     // Node 3 refuses with a hint just past the leader's log: it is probed
     // from index 2, which holds nothing yet, so nothing goes out now.
     assert_eq!(leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap(), vec![]);
-    let mut heartbeat = Vec::new();
-    while heartbeat.is_empty() {
-        heartbeat = leader.step(Event::Tick).unwrap();
-    }
+    let (_, heartbeat) = tick_until_output(&mut leader, 100);
     assert!(heartbeat.contains(&send(3, ae(1, 1, (1, 1), vec![], 1))));
     assert_eq!(
         leader.step(Event::Propose(b"x".to_vec())).unwrap(),
@@ -399,15 +396,9 @@ fn only_a_pipeline_that_made_no_progress_for_an_interval_is_restarted() {
     let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
     elect_and_settle(&mut leader);
     leader.step(Event::Propose(b"x".to_vec())).unwrap(); // lost on the way
-    let tick_to_heartbeat = |leader: &mut RaftNode| loop {
-        let actions = leader.step(Event::Tick).unwrap();
-        if !actions.is_empty() {
-            return actions;
-        }
-    };
     // The match index moved (the no-op) since the last heartbeat.
     assert_eq!(
-        tick_to_heartbeat(&mut leader),
+        tick_until_output(&mut leader, 100).1,
         vec![
             send(2, ae(1, 1, (1, 1), vec![], 1)),
             send(3, ae(1, 1, (1, 1), vec![], 1)),
@@ -415,7 +406,7 @@ fn only_a_pipeline_that_made_no_progress_for_an_interval_is_restarted() {
     );
     // A whole interval without progress: the append is sent again.
     assert_eq!(
-        tick_to_heartbeat(&mut leader),
+        tick_until_output(&mut leader, 100).1,
         vec![
             send(2, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1)),
             send(3, ae(1, 1, (1, 1), vec![entry(1, 2, b"x")], 1)),

@@ -455,10 +455,7 @@ fn an_unanswered_probe_above_the_snapshot_is_retried_without_the_snapshot() {
     let mut leader = RaftNode::with_log(cfg(1, &[1, 2, 3]), log);
     elect(&mut leader); // the no-op at 5 is the outstanding probe
     let term = leader.term();
-    let mut heartbeat = Vec::new();
-    while heartbeat.is_empty() {
-        heartbeat = leader.step(Event::Tick).unwrap();
-    }
+    let (_, heartbeat) = tick_until_output(&mut leader, 100);
     assert_eq!(
         heartbeat,
         vec![
