@@ -6,6 +6,7 @@
 
 mod config_history;
 mod election;
+mod lease;
 mod membership;
 mod progress;
 mod proposal_size;
@@ -92,6 +93,12 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     failed: Option<Error>,
     /// Applied index at the last `Action::Snapshot` hint.
     snapshot_hinted_at: Index,
+    /// On a leader with lease reads on: its lease (thesis 6.4.1).
+    lease: lease::Lease,
+    /// With lease reads on, a node that (re)starts refuses votes for a
+    /// minimum election timeout, as if it had just heard from a leader: it
+    /// may have acknowledged a lease round before it went down.
+    boot_quiet: bool,
     /// A snapshot being streamed to us, chunk by chunk.
     incoming: Option<snapshot::IncomingSnapshot>,
     /// A leadership transfer in progress (thesis 3.10).
@@ -151,11 +158,14 @@ impl<L: RaftLog> RaftNode<L> {
             unsynced: false,
             failed: None,
             snapshot_hinted_at: snapshot_index,
+            lease: lease::Lease::default(),
+            boot_quiet: false,
             incoming: None,
             transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
         };
+        node.boot_quiet = node.config.lease_reads().is_some();
         node.reset_election_timer();
         node
     }
