@@ -51,6 +51,8 @@ pub struct RaftConfig {
     joining: bool,
     /// Lease reads, with the clock-rate bound in per mille (`>= 1000`).
     lease_clock_ratio_per_mille: Option<u32>,
+    /// Steps leave their writes unsynced until `RaftNode::flush`.
+    deferred_sync: bool,
 }
 
 impl RaftConfig {
@@ -80,6 +82,7 @@ impl RaftConfig {
             pre_vote: true,
             joining: false,
             lease_clock_ratio_per_mille: None,
+            deferred_sync: false,
         }
     }
 
@@ -132,6 +135,23 @@ impl RaftConfig {
     pub fn with_lease_reads(mut self, clock_ratio_per_mille: u32) -> Self {
         self.lease_clock_ratio_per_mille = Some(clock_ratio_per_mille.max(1000));
         self
+    }
+
+    /// **(ours)** Deferred durability: a step does not `sync`; it hands out
+    /// at once only what may leave before its writes are durable (a
+    /// leader's appends, so its disk write overlaps replication, thesis
+    /// 10.2.1) and holds the rest until [`RaftNode::flush`](crate::RaftNode::flush),
+    /// which syncs once for every step since the last flush (group commit
+    /// for a program that steps one event at a time). Off by default: every
+    /// step syncs.
+    pub fn with_deferred_sync(mut self, deferred: bool) -> Self {
+        self.deferred_sync = deferred;
+        self
+    }
+
+    /// Whether steps defer their `sync` to `RaftNode::flush`.
+    pub fn deferred_sync(&self) -> bool {
+        self.deferred_sync
     }
 
     /// The clock-rate bound of lease reads, if they are on.

@@ -5,6 +5,7 @@
 //! dispatches events and finishes each step (sync, commit, apply, reads).
 
 mod config_history;
+mod durability;
 mod election;
 mod lease;
 mod membership;
@@ -95,6 +96,12 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     snapshot_hinted_at: Index,
     /// On a leader with lease reads on: its lease (thesis 6.4.1).
     lease: lease::Lease,
+    /// With deferred sync: actions held until the next `flush`, in order.
+    held: Vec<Action>,
+    /// Reused by `hold_until_durable`.
+    hold_scratch: Vec<Action>,
+    /// Inside `flush`: this step syncs.
+    flushing: bool,
     /// With lease reads on, a node that (re)starts refuses votes for a
     /// minimum election timeout, as if it had just heard from a leader: it
     /// may have acknowledged a lease round before it went down.
@@ -160,6 +167,9 @@ impl<L: RaftLog> RaftNode<L> {
             snapshot_hinted_at: snapshot_index,
             lease: lease::Lease::default(),
             boot_quiet: false,
+            held: Vec::new(),
+            hold_scratch: Vec::new(),
+            flushing: false,
             incoming: None,
             transfer: None,
             out: Vec::new(),
@@ -411,6 +421,9 @@ impl<L: RaftLog> RaftNode<L> {
             .and_then(|()| self.finish_step())
             .map_err(|error| crate::log::first_cause(&self.log, error));
         std::mem::swap(&mut self.out, out);
+        if result.is_ok() {
+            self.hold_until_durable(out, len_before);
+        }
         if let Err(error) = &result {
             out.truncate(len_before);
             if matches!(error, Error::Storage { .. }) {
@@ -490,11 +503,15 @@ impl<L: RaftLog> RaftNode<L> {
         if self.is_leader() && std::mem::take(&mut self.broadcast_pending) {
             self.broadcast_append();
         }
-        if self.unsynced {
+        if self.unsynced && self.sync_now() {
             self.log.sync()?;
             self.unsynced = false;
         }
-        self.durable_index = self.log.last_index();
+        if !self.unsynced {
+            // The leader counts itself only through what is durable (thesis
+            // 10.2.1).
+            self.durable_index = self.log.last_index();
+        }
         Ok(())
     }
 

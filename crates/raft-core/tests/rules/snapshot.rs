@@ -159,7 +159,7 @@ fn a_lost_chunk_is_resent_from_what_the_follower_holds() {
     );
     assert_eq!(
         chunks_to(&leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap(), 3),
-        vec![]
+        Vec::<u64>::new()
     );
     let resent = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
     assert_eq!(
@@ -217,7 +217,7 @@ fn no_resend_storm_to_an_unreachable_follower_or_on_duplicated_rejections() {
         let actions = leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap();
         assert_eq!(
             chunks_to(&actions, 3),
-            vec![],
+            Vec::<u64>::new(),
             "a duplicated rejection resent chunks"
         );
     }
