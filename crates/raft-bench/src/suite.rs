@@ -41,8 +41,11 @@ impl Plan {
 }
 
 /// Runs everything and returns the markdown of the tables.
+/// One section: runs its workloads and appends its table.
+type Section = fn(Plan, &mut String);
+
 /// The sections, by the names `--only` takes, in table order.
-pub(crate) const SECTIONS: [(&str, fn(Plan, &mut String)); 6] = [
+pub(crate) const SECTIONS: [(&str, Section); 6] = [
     ("shapes", step_shapes),
     ("clusters", memory_clusters),
     ("cluster-instructions", cluster_instructions),
