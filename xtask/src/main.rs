@@ -12,6 +12,8 @@
 //!                                     its tables in docs/BENCHMARKS.md
 //! cargo xtask bench criterion [ARGS..]   criterion benchmarks
 //! cargo xtask fuzz [TARGET]           run a cargo-fuzz target (needs nightly + cargo-fuzz)
+//! cargo xtask cluster [DIR]           start 3 kv_server nodes on 127.0.0.1, leave them running
+//! cargo xtask bench-cluster [ARGS..]  3-process cluster: writes/s, p50/p99 at 1/16/256 clients
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -26,7 +28,13 @@ const CI_SIM_SEEDS: &str = "5000";
 const CI_DURABLE_SIM_SEEDS: &str = "500";
 
 /// Feature sets of the facade that CI tests one by one.
-const FACADE_FEATURE_SETS: &[&str] = &["", "persistence", "framing", "persistence,framing"];
+const FACADE_FEATURE_SETS: &[&str] = &[
+    "",
+    "persistence",
+    "framing",
+    "persistence,framing",
+    "server",
+];
 
 /// Examples CI runs to completion, with the features each needs.
 const EXAMPLES: &[(&str, &str)] = &[
@@ -39,6 +47,8 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("learner", ""),
     ("kv_store", ""),
     ("persistent_node", "persistence"),
+    // Three kv_server processes: write, kill the leader, fail over.
+    ("cluster_demo", ""),
 ];
 
 type Outcome = Result<(), String>;
@@ -57,6 +67,8 @@ fn main() -> ExitCode {
         "soak" => soak(rest),
         "bench" => bench(rest),
         "fuzz" => fuzz(rest),
+        "cluster" => cluster(rest),
+        "bench-cluster" => bench_cluster(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));
             return if task == "help" {
@@ -241,6 +253,24 @@ fn bench(args: &[String]) -> Outcome {
     forwarded.extend(args.iter().map(String::as_str));
     forwarded.extend(["--docs", "docs/BENCHMARKS.md"]);
     cargo(&forwarded)
+}
+
+/// Starts three `kv_server` processes on 127.0.0.1 and leaves them
+/// running (`kv_cluster` prints the curl commands to use them).
+fn cluster(args: &[String]) -> Outcome {
+    cargo(&["build", "-q", "-p", "kv-server", "--bins"])?;
+    let mut command = Command::new(workspace_root().join("target/debug/kv_cluster"));
+    command.args(args);
+    run(command)
+}
+
+/// The 3-process cluster benchmark (release build): writes/s and p50/p99
+/// latency at 1, 16 and 256 clients against the disk's raw fsync rate.
+fn bench_cluster(args: &[String]) -> Outcome {
+    cargo(&["build", "-q", "--release", "-p", "kv-server", "--bins"])?;
+    let mut command = Command::new(workspace_root().join("target/release/kv_bench"));
+    command.args(args);
+    run(command)
 }
 
 fn fuzz(args: &[String]) -> Outcome {

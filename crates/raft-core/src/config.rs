@@ -41,6 +41,8 @@ pub struct RaftConfig {
     batch_bytes_max: usize,
     /// Invariant: `>= 1`.
     inflight_msgs_max: usize,
+    /// Invariant: `>= 1`.
+    snapshot_chunk_bytes_max: usize,
     snapshot_threshold: usize,
     seed: u64,
     check_quorum: bool,
@@ -69,6 +71,7 @@ impl RaftConfig {
             batch_entries_max: 64,
             batch_bytes_max: 1024 * 1024,
             inflight_msgs_max: 256,
+            snapshot_chunk_bytes_max: 1024 * 1024,
             snapshot_threshold: 0,
             seed: id,
             check_quorum: true,
@@ -147,6 +150,16 @@ impl RaftConfig {
         self
     }
 
+    /// **(ours)** Most snapshot bytes one `SnapshotChunk` carries (default
+    /// 1 MiB); normalised to `>= 1`. A leader streams a snapshot in chunks
+    /// of this size, a few in flight at a time, so a snapshot larger than a
+    /// transport's frame limit still travels and a lost chunk costs one
+    /// chunk, not the whole snapshot.
+    pub fn with_snapshot_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.snapshot_chunk_bytes_max = bytes.max(1);
+        self
+    }
+
     /// Applied entries after which the node hints `Action::Snapshot`
     /// (`0` turns the hint off).
     pub fn with_snapshot_threshold(mut self, threshold: usize) -> Self {
@@ -210,6 +223,11 @@ impl RaftConfig {
     /// Most appends in flight per follower.
     pub fn max_inflight(&self) -> usize {
         self.inflight_msgs_max
+    }
+
+    /// Most snapshot bytes per `SnapshotChunk`.
+    pub fn snapshot_chunk_bytes(&self) -> usize {
+        self.snapshot_chunk_bytes_max
     }
 
     /// Applied entries between snapshot hints (`0` = off).

@@ -74,6 +74,16 @@ pub enum Error {
         /// What was asked for.
         what: &'static str,
     },
+    /// A proposal larger than the log accepts in one append (see
+    /// `RaftLog::max_append_bytes`); nothing was written and the node goes
+    /// on. Split the command, or raise the backend's limit.
+    #[error("proposal too large: a {bytes}-byte command exceeds the log's limit of {max} bytes")]
+    ProposalTooLarge {
+        /// The command's length.
+        bytes: usize,
+        /// The longest command the log accepts.
+        max: usize,
+    },
     /// The request can never succeed as asked (for example a snapshot past
     /// the applied index, or a transfer to a non-voter); nothing changed.
     #[error("invalid request: {what}")]
@@ -122,6 +132,7 @@ impl error_forge::ForgeError for Error {
             Error::ConfigInProgress => "ConfigInProgress",
             Error::Unsupported { .. } => "Unsupported",
             Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::ProposalTooLarge { .. } => "ProposalTooLarge",
             Error::MembershipChange { .. } => "MembershipChange",
             Error::TransferInProgress { .. } => "TransferInProgress",
         }
@@ -135,6 +146,7 @@ impl error_forge::ForgeError for Error {
             Error::ConfigInProgress => "Configuration change in progress",
             Error::Unsupported { .. } => "Unsupported request",
             Error::InvalidRequest { .. } => "Invalid request",
+            Error::ProposalTooLarge { .. } => "Proposal too large",
             Error::MembershipChange { .. } => "Membership change refused",
             Error::TransferInProgress { .. } => "Leadership transfer in progress",
         }
@@ -169,6 +181,7 @@ mod tests {
             (Error::encoding("decode", "bad tag"), false, false),
             (Error::Unsupported { what: "x" }, false, false),
             (Error::InvalidRequest { what: "x" }, false, false),
+            (Error::ProposalTooLarge { bytes: 9, max: 8 }, false, false),
             (
                 Error::MembershipChange {
                     node: 1,

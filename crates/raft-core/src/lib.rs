@@ -59,7 +59,8 @@ pub use log::{MemoryLog, RaftLog};
 pub use membership::{ConfChange, Membership};
 pub use message::{
     AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, Message, PreVote,
-    PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, TimeoutNow,
+    PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, SnapshotChunk,
+    SnapshotChunkReply, TimeoutNow,
 };
 pub use node::{PeerStatus, RaftNode, ReplicationState, Status};
 pub use plausible::{INDEX_MAX, TERM_MAX};

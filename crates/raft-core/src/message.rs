@@ -34,6 +34,12 @@ pub enum Message {
     InstallSnapshot(InstallSnapshot),
     /// Answer to an `InstallSnapshot`.
     InstallSnapshotReply(InstallSnapshotReply),
+    /// **(ours)** One chunk of a snapshot streamed to a follower (paper 7's
+    /// `offset`/`done` fields): large snapshots travel in pieces, resume
+    /// after a lost chunk, and carry the whole configuration.
+    SnapshotChunk(SnapshotChunk),
+    /// **(ours)** Answer to a `SnapshotChunk`.
+    SnapshotChunkReply(SnapshotChunkReply),
     /// Campaign now, bypassing stickiness (thesis 3.10).
     TimeoutNow(TimeoutNow),
     /// Am I still the leader? (ReadIndex, thesis 6.4).
@@ -54,6 +60,8 @@ impl Message {
             Message::AppendEntriesReply(m) => m.term,
             Message::InstallSnapshot(m) => m.term,
             Message::InstallSnapshotReply(m) => m.term,
+            Message::SnapshotChunk(m) => m.term,
+            Message::SnapshotChunkReply(m) => m.term,
             Message::TimeoutNow(m) => m.term,
             Message::ReadProbe(m) => m.term,
             Message::ReadProbeReply(m) => m.term,
@@ -71,6 +79,8 @@ impl Message {
             Message::AppendEntriesReply(m) => m.from,
             Message::InstallSnapshot(m) => m.leader,
             Message::InstallSnapshotReply(m) => m.from,
+            Message::SnapshotChunk(m) => m.leader,
+            Message::SnapshotChunkReply(m) => m.from,
             Message::TimeoutNow(m) => m.leader,
             Message::ReadProbe(m) => m.leader,
             Message::ReadProbeReply(m) => m.from,
@@ -88,6 +98,8 @@ impl Message {
             Message::AppendEntriesReply(_) => "AppendEntriesReply",
             Message::InstallSnapshot(_) => "InstallSnapshot",
             Message::InstallSnapshotReply(_) => "InstallSnapshotReply",
+            Message::SnapshotChunk(_) => "SnapshotChunk",
+            Message::SnapshotChunkReply(_) => "SnapshotChunkReply",
             Message::TimeoutNow(_) => "TimeoutNow",
             Message::ReadProbe(_) => "ReadProbe",
             Message::ReadProbeReply(_) => "ReadProbeReply",
@@ -213,6 +225,49 @@ pub struct InstallSnapshotReply {
     pub from: NodeId,
     /// The responder's last log index after installing.
     pub last_index: Index,
+}
+
+/// One chunk of the leader's snapshot through `index` (paper 7: "offset",
+/// "data", "done"). The follower appends chunks in order and installs the
+/// snapshot when it holds `total_len` bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotChunk {
+    /// The leader's term.
+    pub term: Term,
+    /// The leader.
+    pub leader: NodeId,
+    /// The last index the snapshot covers.
+    pub index: Index,
+    /// The term of the entry at `index`.
+    pub snapshot_term: Term,
+    /// The voters at `index` (C_new while joint).
+    pub voters: Vec<NodeId>,
+    /// The learners at `index`.
+    pub learners: Vec<NodeId>,
+    /// The outgoing voters at `index` while joint, else empty.
+    pub outgoing: Vec<NodeId>,
+    /// Length of the whole snapshot data in bytes.
+    pub total_len: u64,
+    /// Where `data` starts in the snapshot data.
+    pub offset: u64,
+    /// The chunk.
+    pub data: Vec<u8>,
+}
+
+/// Answer to a `SnapshotChunk`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotChunkReply {
+    /// The responder's term.
+    pub term: Term,
+    /// The responder.
+    pub from: NodeId,
+    /// The snapshot the reply is about.
+    pub index: Index,
+    /// Bytes of it the responder holds in order: the next offset to send.
+    pub next_offset: u64,
+    /// The responder's log matches the leader's through `index` (it
+    /// installed the snapshot, or already had that much committed).
+    pub installed: bool,
 }
 
 /// The leader tells a caught-up follower to campaign at once (thesis 3.10).

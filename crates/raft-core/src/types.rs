@@ -196,15 +196,12 @@ pub struct Snapshot {
     /// The term of the entry at `index`.
     pub term: Term,
     /// The voters as of `index` (C_new while joint); empty when the
-    /// snapshot records no configuration.
+    /// snapshot records no configuration. The whole configuration (learners
+    /// and, while joint, the outgoing voters too) is kept beside the
+    /// snapshot by the log: `RaftLog::snapshot_membership`.
     pub config: Vec<NodeId>,
     /// The application's serialized state.
     pub data: Vec<u8>,
-    /// **(ours)** The learners as of `index`.
-    pub learners: Vec<NodeId>,
-    /// **(ours)** While the configuration at `index` is joint, its outgoing
-    /// voters (C_old); empty otherwise.
-    pub outgoing: Vec<NodeId>,
 }
 
 impl Snapshot {
@@ -220,48 +217,7 @@ impl Snapshot {
             term,
             config,
             data,
-            learners: Vec::new(),
-            outgoing: Vec::new(),
         }
-    }
-
-    /// A snapshot recording the whole configuration as of `index`:
-    /// voters, learners and, while joint, the outgoing voters.
-    ///
-    /// ```
-    /// use raft_core::{Membership, Snapshot};
-    /// let config = Membership::with_learners([1, 2, 3], [4]);
-    /// let snap = Snapshot::with_membership(10, 3, &config, b"state".to_vec());
-    /// assert_eq!((snap.config.as_slice(), snap.learners.as_slice()), (&[1, 2, 3][..], &[4][..]));
-    /// assert_eq!(snap.membership(), Some(config));
-    /// assert_eq!(Snapshot::new(1, 1, vec![]).membership(), None);
-    /// ```
-    pub fn with_membership(
-        index: Index,
-        term: Term,
-        membership: &Membership,
-        data: Vec<u8>,
-    ) -> Self {
-        Self {
-            index,
-            term,
-            config: membership.voters().to_vec(),
-            data,
-            learners: membership.learners().to_vec(),
-            outgoing: membership.outgoing_voters().to_vec(),
-        }
-    }
-
-    /// The configuration the snapshot records, or `None` if it records
-    /// none (no voters).
-    pub fn membership(&self) -> Option<Membership> {
-        (!self.config.is_empty()).then(|| {
-            Membership::from_parts(
-                self.config.clone(),
-                self.outgoing.clone(),
-                self.learners.clone(),
-            )
-        })
     }
 }
 

@@ -11,7 +11,8 @@
 //! twice in a term (its persisted `voted_for` never changes within a term
 //! once set, and it never grants two candidates the same term).
 //!
-//! Cost: `PROPTEST_CASES` cases (default 96), a few seconds in debug.
+//! Cost: `PROPTEST_CASES` cases (default 256): about a second in debug;
+//! 100,000 cases take about 15 s in release.
 
 #![allow(
     clippy::unwrap_used,
@@ -43,7 +44,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(96)
+        .unwrap_or(256)
 }
 
 fn term() -> impl Strategy<Value = Term> {

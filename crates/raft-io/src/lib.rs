@@ -50,6 +50,7 @@
 //! |---|---|
 //! | `persistence` | [`WalLog`], a durable [`RaftLog`] on `wal-db` |
 //! | `framing` | [`framing::encode`] / [`framing::decode`] on `pack-io` |
+//! | `server` | `server`: the node host ([`raft_server`]): a real clock, `WalLog`, the authenticated TCP transport, your state machine |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -64,6 +65,12 @@ pub use raft_core::{
 
 #[cfg(feature = "persistence")]
 pub use raft_log_wal::WalLog;
+
+/// The node host (feature `server`): runs a node on a real clock over a
+/// `WalLog` and the authenticated TCP transport, applying to your
+/// `StateMachine`; see [`raft_server`].
+#[cfg(feature = "server")]
+pub use raft_server as server;
 
 /// Wire framing for [`Message`]s (feature `framing`).
 #[cfg(feature = "framing")]

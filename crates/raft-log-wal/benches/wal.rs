@@ -18,15 +18,18 @@ use raft_log_wal::WalLog;
 const PAYLOAD: usize = 64;
 const PAYLOAD_LEN_FIELD: u32 = 64;
 
-/// The record `WalLog` writes for one 64-byte entry: version, tag, first
-/// index, count, then term, kind, length and the command.
+/// The record `WalLog` writes for one 64-byte entry (record version 2):
+/// version, tag, sync mark, first index, count, then term, kind, length,
+/// checksum and the command.
 fn equivalent_record() -> Vec<u8> {
-    let mut record = vec![1u8, 1];
+    let mut record = vec![2u8, 1];
+    record.extend_from_slice(&0u64.to_le_bytes());
     record.extend_from_slice(&1u64.to_le_bytes());
     record.extend_from_slice(&1u32.to_le_bytes());
     record.extend_from_slice(&1u64.to_le_bytes());
     record.push(0);
     record.extend_from_slice(&PAYLOAD_LEN_FIELD.to_le_bytes());
+    record.extend_from_slice(&0u32.to_le_bytes());
     record.extend_from_slice(&[0xab; PAYLOAD]);
     record
 }

@@ -14,7 +14,7 @@ use raft_core::{HardState, Index, Result, Term};
 use wal_db::{Wal, WalError};
 
 use crate::format;
-use crate::fsutil::{WAL_REWRITE_FILE, storage, wal_error};
+use crate::fsutil::{WAL_FILE, WAL_REWRITE_FILE, storage, wal_error};
 use crate::index::Slot;
 use crate::reads::read_entries;
 use crate::recovery::{WAL_DB_HEADER_LEN, open_wal};
@@ -68,10 +68,12 @@ pub(crate) fn rewrite(
             .map_err(|error: WalError| wal_error(CONTEXT, &path, error))
     };
 
+    // Nothing of the new file is synced while it is written (it is synced
+    // whole before the rename), so its records' sync marks are 0.
     let mut buf = Vec::new();
-    format::encode_snapshot_marker(&mut buf, state.snapshot_index, state.snapshot_term);
+    format::encode_snapshot_marker(&mut buf, state.snapshot_index, state.snapshot_term, 0);
     append(&buf)?;
-    format::encode_hard_state(&mut buf, state.hard_state);
+    format::encode_hard_state(&mut buf, state.hard_state, 0);
     append(&buf)?;
 
     let mut slots = Vec::with_capacity(state.tail.len());
@@ -81,15 +83,17 @@ pub(crate) fn rewrite(
     while !rest.is_empty() {
         let count = chunk_len(rest);
         let (chunk, tail) = rest.split_at(count);
+        // A command that fails its checksum is not copied into the new file.
         let entries = read_entries(source, first, chunk)
-            .map_err(|(_, detail)| storage(CONTEXT, dir, detail))?;
-        format::encode_entries(&mut buf, entries.iter(), first, &mut offsets)
+            .map_err(|(_, detail)| storage(CONTEXT, &dir.join(WAL_FILE), detail))?;
+        format::encode_entries(&mut buf, entries.iter(), first, 0, &mut offsets)
             .map_err(|reason| storage(CONTEXT, &path, reason))?;
         let base = append(&buf)? + WAL_DB_HEADER_LEN;
         for (slot, &(offset, len)) in chunk.iter().zip(&offsets) {
             slots.push(Slot {
                 pos: base + offset as u64,
                 len,
+                checked: true,
                 ..*slot
             });
         }

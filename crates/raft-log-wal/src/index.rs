@@ -6,7 +6,8 @@
 use raft_core::{EntryKind, HardState, Index, Term};
 
 /// What the index keeps per entry: the term, where the command sits in the
-/// log file, its length and its kind. 24 bytes (8 + 8 + 4 + 1, padded); the
+/// log file, its length, its kind and whether it has a checksum. 24 bytes
+/// (8 + 8 + 4 + 1 + 1, padded); the
 /// command itself is read back from the file when asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Slot {
@@ -18,6 +19,9 @@ pub(crate) struct Slot {
     pub(crate) len: u32,
     /// Normal or config.
     pub(crate) kind: EntryKind,
+    /// Whether the command's checksum sits in the `CHECKSUM_LEN` bytes
+    /// before it (record version 2); version-1 entries have none.
+    pub(crate) checked: bool,
 }
 
 /// The log's logical state: snapshot boundary, entry slots and hard state.
@@ -126,6 +130,7 @@ mod tests {
             pos: 0,
             len: 0,
             kind: EntryKind::Normal,
+            checked: true,
         }
     }
 

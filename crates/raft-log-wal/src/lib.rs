@@ -30,6 +30,7 @@ mod format;
 mod fsutil;
 mod index;
 mod lock;
+mod past_damage;
 mod reads;
 mod recovery;
 mod snapshot_file;
@@ -39,7 +40,8 @@ mod wal_log;
 pub use wal_log::WalLog;
 
 /// Bytes the in-memory index keeps per log entry: term (8), command offset
-/// (8), command length (4), kind (1), padded to 24. Commands are read back
+/// (8), command length (4), kind (1), whether it has a checksum (1), padded
+/// to 24. Commands are read back
 /// from the file, not kept.
 ///
 /// ```
@@ -47,10 +49,11 @@ pub use wal_log::WalLog;
 /// ```
 pub const INDEX_BYTES_PER_ENTRY: usize = std::mem::size_of::<index::Slot>();
 
-/// The record format version this build writes (and the only one it reads).
+/// The record format version this build writes. It also reads version 1
+/// (no sync marks, no command checksums); see docs/PROTOCOL.md §10.
 ///
 /// ```
-/// assert_eq!(raft_log_wal::FORMAT_VERSION, 1);
+/// assert_eq!(raft_log_wal::FORMAT_VERSION, 2);
 /// ```
 pub const FORMAT_VERSION: u8 = format::VERSION;
 

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use raft_core::{Index, Result, Snapshot, Term};
+use raft_core::{Index, Membership, Result, Snapshot, Term};
 use wal_db::{MemStore, OpenPolicy, Wal, WalConfig};
 
 use crate::format;
@@ -31,10 +31,10 @@ fn parse_name(name: &str) -> Option<(Index, Term)> {
 
 /// Writes `snapshot` to its file atomically: temp file, fsync, rename, fsync
 /// the directory. A crash leaves either no file or the whole one.
-pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
+pub(crate) fn write(dir: &Path, snapshot: &Snapshot, membership: &Membership) -> Result<()> {
     let path = dir.join(file_name(snapshot.index, snapshot.term));
     let temp = PathBuf::from(format!("{}{TEMP_SUFFIX}", path.display()));
-    let body = format::encode_snapshot_file(snapshot)
+    let body = format::encode_snapshot_file(snapshot, membership)
         .map_err(|reason| storage("apply snapshot", &path, reason))?;
     let max = u32::try_from(body.len())
         .map_err(|_| storage("apply snapshot", &path, "snapshot larger than 4 GiB"))?;
@@ -57,7 +57,7 @@ pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> Result<()> {
 
 /// Reads and verifies the snapshot the log refers to. Missing, torn, damaged
 /// or mismatched files are `Error::Storage` naming the file.
-pub(crate) fn read(dir: &Path, index: Index, term: Term) -> Result<Snapshot> {
+pub(crate) fn read(dir: &Path, index: Index, term: Term) -> Result<(Snapshot, Membership)> {
     let path = dir.join(file_name(index, term));
     let bytes = std::fs::read(&path).map_err(|error| {
         let detail = if error.kind() == std::io::ErrorKind::NotFound {
@@ -99,7 +99,7 @@ pub(crate) fn read(dir: &Path, index: Index, term: Term) -> Result<Snapshot> {
             "snapshot file holds more than one record",
         ));
     }
-    let snapshot = format::decode_snapshot_file(record.data())
+    let (snapshot, membership) = format::decode_snapshot_file(record.data())
         .map_err(|reason| storage("open", &path, format_args!("{reason} at byte offset 0")))?;
     if (snapshot.index, snapshot.term) != (index, term) {
         return Err(storage(
@@ -111,7 +111,7 @@ pub(crate) fn read(dir: &Path, index: Index, term: Term) -> Result<Snapshot> {
             ),
         ));
     }
-    Ok(snapshot)
+    Ok((snapshot, membership))
 }
 
 /// Whether `dir` holds any snapshot file.
@@ -157,8 +157,9 @@ mod tests {
     fn write_then_read_and_detect_damage() {
         let dir = tempfile::tempdir().unwrap();
         let snap = Snapshot::with_config(7, 2, vec![1, 2, 3], vec![5; 100]);
-        write(dir.path(), &snap).unwrap();
-        assert_eq!(read(dir.path(), 7, 2).unwrap(), snap);
+        let config = Membership::with_learners([1, 2, 3], [4]);
+        write(dir.path(), &snap, &config).unwrap();
+        assert_eq!(read(dir.path(), 7, 2).unwrap(), (snap, config));
         assert!(
             read(dir.path(), 7, 3)
                 .unwrap_err()

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use raft_core::log::check_contiguous;
-use raft_core::{EntryKind, Error, HardState, Index, LogEntry, RaftLog, Result, Snapshot, Term};
+use raft_core::{
+    EntryKind, Error, HardState, Index, LogEntry, Membership, RaftLog, Result, Snapshot, Term,
+};
 use wal_db::{Wal, WalError};
 
 use crate::compact::{self, LiveState};
@@ -15,7 +17,7 @@ use crate::fsutil::{WAL_FILE, remove_temp_files, storage, sync_dir, wal_error};
 use crate::index::{LogIndex, Slot};
 use crate::lock::lock_dir;
 use crate::reads::{bounded_count, read_entries};
-use crate::recovery::{WAL_DB_HEADER_LEN, open_wal, replay};
+use crate::recovery::{MAX_RECORD_LEN, WAL_DB_HEADER_LEN, open_recovering, replay};
 use crate::snapshot_file;
 use crate::store::ReadAheadStore;
 
@@ -28,8 +30,9 @@ use crate::store::ReadAheadStore;
 /// an interrupted write and are removed on open. Put nothing else there.
 ///
 /// **Durability.** `append`, `truncate` and `set_hard_state` each write one
-/// record to the page cache; `sync` makes all of them durable with one
-/// fdatasync. `apply_snapshot` is durable when it returns (it syncs the
+/// record to the page cache, stamped with the file length the last `sync`
+/// made durable (so recovery can tell a lost unsynced write from damage);
+/// `sync` makes all of them durable with one fdatasync. `apply_snapshot` is durable when it returns (it syncs the
 /// snapshot file, the log and the directory), and so is everything written
 /// before it.
 ///
@@ -77,11 +80,20 @@ pub struct WalLog {
     store: ReadAheadStore,
     index: LogIndex,
     snapshot: Option<Snapshot>,
+    /// The whole configuration recorded with `snapshot`.
+    snapshot_membership: Option<Membership>,
     /// Reused encode buffers, so steady-state appends do not allocate.
     buf: Vec<u8>,
     commands: Vec<(usize, u32)>,
     /// The first failure that left memory and file possibly out of step.
     failed: OnceLock<String>,
+    /// The length of `log.wal` as of the last completed sync: every record
+    /// carries it as its sync mark, so recovery can tell damage to synced
+    /// data from the loss of unsynced writes (PROTOCOL.md §10).
+    synced_len: u64,
+    /// A record was written since the last `sync` (so the next one has
+    /// something to make durable, and a `SYNCED` record to write after).
+    dirty: bool,
     /// Held for the log's lifetime; declared last so it is released after
     /// the files are closed.
     _lock: File,
@@ -90,10 +102,13 @@ pub struct WalLog {
 impl WalLog {
     /// Opens the log in directory `path`, creating it if needed, and
     /// recovers its state: a torn final record (a crash mid-write) is cut;
-    /// damage followed by intact records, an unknown record version or tag,
-    /// and a missing or damaged snapshot file are `Error::Storage` naming the
-    /// file and the byte offset. Refused while another `WalLog` (in this
-    /// process or another) has the directory open.
+    /// so is an unsynced record lost behind a later one that survived (a
+    /// power loss; the log restarts from its last synced state, see
+    /// docs/PROTOCOL.md §10). Damage to synced data, an unknown record
+    /// version or tag, and a missing or damaged snapshot file are
+    /// `Error::Storage` naming the file and the byte offset. What was
+    /// recovered is synced before `open` returns. Refused while another
+    /// `WalLog` (in this process or another) has the directory open.
     ///
     /// ```
     /// use raft_log_wal::WalLog;
@@ -123,12 +138,21 @@ impl WalLog {
                 "the log file is missing but the directory holds snapshot files",
             ));
         }
-        let (wal, store) = open_wal("open", &wal_path)?;
+        let (wal, store) = open_recovering(&wal_path)?;
         let index = replay(&wal, &wal_path)?;
         store.end_read_ahead();
-        let snapshot = match index.snapshot_index {
-            0 => None,
-            at => Some(snapshot_file::read(&dir, at, index.snapshot_term)?),
+        // What we recovered may still sit only in the page cache (a process
+        // crash, not a power loss): make it durable before the node acts on
+        // it, and start the sync marks from there.
+        wal.sync()
+            .map_err(|error| wal_error("open", &wal_path, error))?;
+        let synced_len = wal.len();
+        let (snapshot, snapshot_membership) = match index.snapshot_index {
+            0 => (None, None),
+            at => {
+                let (snapshot, membership) = snapshot_file::read(&dir, at, index.snapshot_term)?;
+                (Some(snapshot), Some(membership))
+            }
         };
         let keep = snapshot.as_ref().map(|snap| (snap.index, snap.term));
         snapshot_file::remove_others(&dir, keep)?;
@@ -141,9 +165,12 @@ impl WalLog {
             store,
             index,
             snapshot,
+            snapshot_membership,
             buf: Vec::new(),
             commands: Vec::new(),
             failed: OnceLock::new(),
+            synced_len,
+            dirty: false,
             _lock: lock,
         })
     }
@@ -182,7 +209,10 @@ impl WalLog {
     /// Appends the record in `buf`, returning the file offset of its body.
     fn write_record(&mut self, context: &'static str) -> Result<u64> {
         match self.wal.append(&self.buf) {
-            Ok(lsn) => Ok(lsn.get() + WAL_DB_HEADER_LEN),
+            Ok(lsn) => {
+                self.dirty = true;
+                Ok(lsn.get() + WAL_DB_HEADER_LEN)
+            }
             // Refused before anything was written: the log is unchanged.
             Err(WalError::RecordTooLarge { len, max }) => Err(storage(
                 context,
@@ -216,9 +246,9 @@ impl WalLog {
     }
 
     /// Writes the snapshot file, then the compacted log, and switches over.
-    fn install(&mut self, snapshot: &Snapshot) -> Result<()> {
+    fn install(&mut self, snapshot: &Snapshot, membership: &Membership) -> Result<()> {
         const CONTEXT: &str = "apply snapshot";
-        snapshot_file::write(&self.dir, snapshot)?;
+        snapshot_file::write(&self.dir, snapshot, membership)?;
         let keep_from = match self.index.term_at(snapshot.index) {
             Some(term) if term == snapshot.term => {
                 self.index.position(snapshot.index).map_or(0, |pos| pos + 1)
@@ -239,10 +269,13 @@ impl WalLog {
             .map_err(|error| storage(CONTEXT, &self.wal_path, error))?;
         self.wal = rewritten.wal;
         self.store = rewritten.store;
+        // The rewritten file was synced whole before the rename.
+        self.synced_len = self.wal.len();
         self.index.slots = rewritten.slots;
         self.index.snapshot_index = snapshot.index;
         self.index.snapshot_term = snapshot.term;
         self.snapshot = Some(snapshot.clone());
+        self.snapshot_membership = Some(membership.clone());
         sync_dir(&self.dir).map_err(|error| self.fail(storage(CONTEXT, &self.dir, error)))?;
         // The log now durably refers to the new snapshot; older files are
         // unreferenced. Removing them is housekeeping (open repeats it), so
@@ -285,6 +318,15 @@ impl RaftLog for WalLog {
         self.read(from, slots.get(..count).unwrap_or_default())
     }
 
+    /// One append is one record, which wal-db caps at 64 MiB: the limit,
+    /// less the record's own header. Each entry's framing is within the
+    /// [`ENTRY_OVERHEAD_BYTES`](raft_core::log::ENTRY_OVERHEAD_BYTES) the
+    /// node counts per entry.
+    fn max_append_bytes(&self) -> usize {
+        const _: () = assert!(format::ENTRY_HEADER_LEN <= raft_core::log::ENTRY_OVERHEAD_BYTES);
+        (MAX_RECORD_LEN as usize).saturating_sub(format::ENTRIES_HEADER_LEN)
+    }
+
     fn read_error(&self) -> Option<Error> {
         self.check_failed("read entries").err()
     }
@@ -299,6 +341,7 @@ impl RaftLog for WalLog {
             &mut self.buf,
             entries.iter(),
             first.index,
+            self.synced_len,
             &mut self.commands,
         )
         .map_err(|reason| storage("append", &self.wal_path, reason))?;
@@ -310,6 +353,7 @@ impl RaftLog for WalLog {
                 pos: base + offset as u64,
                 len,
                 kind: entry.kind,
+                checked: true,
             });
         }
         Ok(())
@@ -323,7 +367,7 @@ impl RaftLog for WalLog {
         if from > self.index.last_index() {
             return Ok(()); // nothing to remove, nothing to record
         }
-        format::encode_truncate(&mut self.buf, from);
+        format::encode_truncate(&mut self.buf, from, self.synced_len);
         self.write_record("truncate")?;
         self.index.truncate(from);
         Ok(())
@@ -338,7 +382,7 @@ impl RaftLog for WalLog {
         if state == self.index.hard_state {
             return Ok(()); // already written; the next sync covers it
         }
-        format::encode_hard_state(&mut self.buf, state);
+        format::encode_hard_state(&mut self.buf, state, self.synced_len);
         self.write_record("set hard state")?;
         self.index.hard_state = state;
         Ok(())
@@ -346,9 +390,23 @@ impl RaftLog for WalLog {
 
     fn sync(&mut self) -> Result<()> {
         self.check_failed("sync")?;
+        let len = self.wal.len();
         self.wal
             .sync()
-            .map_err(|error| self.fail(wal_error("sync", &self.wal_path, error)))
+            .map_err(|error| self.fail(wal_error("sync", &self.wal_path, error)))?;
+        self.synced_len = len;
+        if std::mem::take(&mut self.dirty) {
+            // Says on file what this sync covered, even if nothing is ever
+            // written after it: without it, damage to the records this sync
+            // made durable would look like lost unsynced writes. Not synced
+            // itself (that would cost a second fsync): the next sync, or the
+            // OS's write-back, makes it durable.
+            format::encode_synced(&mut self.buf, len);
+            if let Err(error) = self.wal.append(&self.buf) {
+                return Err(self.fail(wal_error("sync", &self.wal_path, error)));
+            }
+        }
+        Ok(())
     }
 
     fn snapshot_index(&self) -> Index {
@@ -364,7 +422,40 @@ impl RaftLog for WalLog {
         if snapshot.index <= self.index.snapshot_index {
             return Ok(());
         }
-        self.install(snapshot)
+        self.install(snapshot, &Membership::new(snapshot.config.iter().copied()))
+    }
+
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        self.check_failed("apply snapshot")?;
+        if snapshot.index <= self.index.snapshot_index {
+            return Ok(());
+        }
+        self.install(snapshot, membership)
+    }
+
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.snapshot_membership.clone()
+    }
+
+    fn snapshot_len(&self) -> u64 {
+        self.snapshot
+            .as_ref()
+            .map_or(0, |snapshot| snapshot.data.len() as u64)
+    }
+
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        let Some(data) = self.snapshot.as_ref().map(|snapshot| &snapshot.data) else {
+            return Vec::new();
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let end = start.saturating_add(len).min(data.len());
+        data[start..end].to_vec()
     }
 }
 

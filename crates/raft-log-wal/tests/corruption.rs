@@ -93,18 +93,41 @@ fn a_damaged_or_truncated_last_record_is_a_torn_tail() {
     let (lsns, models) = four_records(dir.path());
     let full = std::fs::read(wal_path(dir.path())).unwrap();
     let last = lsns[3] as usize;
-    for cut in [last + 1, last + 8, full.len() - 1] {
+    // Each sync is followed by a SYNCED record (wal-db's 8 bytes and our
+    // 10-byte header) saying what it covered.
+    let last_synced_record = full.len() - 18;
+    // The last entries record torn before its sync completed.
+    for cut in [last + 1, last + 8, last_synced_record - 1] {
         std::fs::write(wal_path(dir.path()), &full[..cut]).unwrap();
         let wal = WalLog::open(dir.path()).unwrap();
         assert_same(&wal, &models[2], &format!("cut at {cut}"));
+    }
+    // The final SYNCED record torn or damaged: the entries it follows stay.
+    for cut in [last_synced_record + 1, full.len() - 1] {
+        std::fs::write(wal_path(dir.path()), &full[..cut]).unwrap();
+        assert_same(
+            &WalLog::open(dir.path()).unwrap(),
+            &models[3],
+            &format!("cut at {cut}"),
+        );
     }
     let mut flipped = full.clone();
     flipped[full.len() - 3] ^= 1;
     std::fs::write(wal_path(dir.path()), &flipped).unwrap();
     let wal = WalLog::open(dir.path()).unwrap();
-    assert_same(&wal, &models[2], "flipped last record");
-    // Truncated at a record boundary: indistinguishable from a crash there.
+    assert_same(&wal, &models[3], "flipped last record");
     drop(wal);
+    // A bit flipped in the last entries record, which its SYNCED record
+    // proves was synced: damage, refused, not a torn tail.
+    let mut flipped = full.clone();
+    flipped[last + 20] ^= 1;
+    std::fs::write(wal_path(dir.path()), &flipped).unwrap();
+    let detail = storage_detail(WalLog::open(dir.path()));
+    assert!(
+        detail.contains(&format!("byte offset {last}")) && detail.contains("synced data"),
+        "{detail}"
+    );
+    // Truncated at a record boundary: indistinguishable from a crash there.
     std::fs::write(wal_path(dir.path()), &full[..lsns[2] as usize]).unwrap();
     assert_same(
         &WalLog::open(dir.path()).unwrap(),
@@ -125,8 +148,10 @@ fn garbage_appended_is_cut() {
 }
 
 #[test]
-fn a_lost_earlier_write_behind_a_later_one_is_refused_not_guessed() {
-    // Write-back may persist a later unsynced record and not an earlier one.
+fn a_lost_synced_write_behind_a_later_one_is_refused_not_guessed() {
+    // Each record was synced, so the record after the hole carries a sync
+    // mark above it: this is damage to synced data, not a lost unsynced
+    // write (for those, see crash.rs).
     let dir = tempfile::tempdir().unwrap();
     let (lsns, _) = four_records(dir.path());
     let (start, end) = (lsns[2] as usize, lsns[3] as usize);
@@ -138,7 +163,7 @@ fn a_lost_earlier_write_behind_a_later_one_is_refused_not_guessed() {
 #[test]
 fn unknown_version_tag_or_a_misfit_record_names_its_offset() {
     let cases: [(&[u8], &str); 4] = [
-        (&[2, 1, 0, 0], "unknown record version"),
+        (&[3, 1, 0, 0], "unknown record version"),
         (&[1, 99], "unknown record tag"),
         (&[1, 2, 0, 0, 0, 0, 0, 0, 0, 0], "covered by the snapshot"),
         (&[1, 3, 0], "record is truncated"),

@@ -12,6 +12,10 @@ use crate::network::FaultPlan;
 use crate::sim_log::SimLog;
 use crate::state_machine::{MachineFactory, StateMachine};
 
+/// Snapshot chunk size in simulated clusters: small, so snapshots travel
+/// in several chunks.
+const SIM_SNAPSHOT_CHUNK_BYTES: usize = 512;
+
 /// Builds a [`Cluster`] over disks of type `D` (default [`SimLog`]).
 ///
 /// ```
@@ -27,6 +31,7 @@ pub struct ClusterBuilder<D: SimDisk = SimLog> {
     faults: FaultPlan,
     snapshot_every: usize,
     tune: fn(RaftConfig) -> RaftConfig,
+    snapshot_chunk_bytes: usize,
     disk: fn(NodeId, u64) -> Result<D>,
     machine: MachineFactory,
 }
@@ -49,6 +54,7 @@ impl<D: SimDisk> Default for ClusterBuilder<D> {
             faults: FaultPlan::none(),
             snapshot_every: 0,
             tune: |config| config,
+            snapshot_chunk_bytes: SIM_SNAPSHOT_CHUNK_BYTES,
             disk: D::create,
             machine: MachineFactory::default(),
         }
@@ -83,6 +89,15 @@ impl<D: SimDisk> ClusterBuilder<D> {
     /// The network faults to inject.
     pub fn faults(mut self, faults: FaultPlan) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Most bytes per snapshot chunk (`RaftConfig::with_snapshot_chunk_bytes`);
+    /// the simulator's default, 512, streams a typical test snapshot in
+    /// several chunks, so lost, duplicated and reordered chunks are
+    /// exercised. Applied before [`tune`](Self::tune).
+    pub fn snapshot_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.snapshot_chunk_bytes = bytes;
         self
     }
 
@@ -176,8 +191,11 @@ impl<D: SimDisk> ClusterBuilder<D> {
         let mut failure = None;
         for &id in &ids {
             let node_seed = self.seed.wrapping_mul(0x9E37_79B9).wrapping_add(id);
-            let mut config =
-                (self.tune)(RaftConfig::new(id, ids.iter().copied()).with_seed(node_seed));
+            let mut config = (self.tune)(
+                RaftConfig::new(id, ids.iter().copied())
+                    .with_seed(node_seed)
+                    .with_snapshot_chunk_bytes(self.snapshot_chunk_bytes),
+            );
             if self.snapshot_every > 0 {
                 config = config.with_snapshot_threshold(self.snapshot_every);
             }

@@ -37,7 +37,9 @@ impl Default for FuzzOptions {
             ticks: 600,
             settle_ticks: 600,
             faults: FaultPlan::all(),
-            snapshot_every: 0,
+            // Snapshots on: logs compact, and lagging or new members catch up
+            // by a streamed snapshot (several chunks of 512 bytes each).
+            snapshot_every: 20,
         }
     }
 }
@@ -71,6 +73,8 @@ pub struct FuzzReport {
     pub sync_failures: u64,
     /// Membership changes the leaders accepted.
     pub membership_changes: u64,
+    /// Snapshot chunks delivered, and snapshots restored from them.
+    pub snapshot_chunks: u64,
     /// Ticks from healing until liveness held (see
     /// [`Cluster::liveness_bound`](crate::Cluster::liveness_bound)).
     pub liveness_ticks: u64,
@@ -166,5 +170,6 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         sync_failures: cluster.sync_failures(),
         liveness_ticks,
         membership_changes: cluster.membership_changes(),
+        snapshot_chunks: cluster.snapshot_chunks_delivered(),
     })
 }

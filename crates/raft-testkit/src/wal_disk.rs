@@ -29,7 +29,14 @@ pub enum CrashMode {
     /// as they may on a real disk). Recovery must cut the torn record. With
     /// nothing unsynced this is [`Synced`](CrashMode::Synced).
     TornTail,
-    /// Each crash picks `Synced` or `TornTail` at random (the disk's seed).
+    /// An unsynced record other than the last is lost (zeroed) while the
+    /// records after it survive, as out-of-order write-back can leave them
+    /// after a power loss. Recovery must restart from the state before the
+    /// hole (docs/PROTOCOL.md §10). With fewer than two unsynced records
+    /// this is [`TornTail`](CrashMode::TornTail).
+    LostEarlier,
+    /// Each crash picks `Synced`, `TornTail` or `LostEarlier` at random
+    /// (the disk's seed).
     #[default]
     Mixed,
 }
@@ -73,6 +80,8 @@ pub struct WalDisk {
     /// `log.wal`'s length now, and where the latest record starts.
     written_len: u64,
     last_write_start: u64,
+    /// Where each record written since the last durability point starts.
+    unsynced_starts: Vec<u64>,
     crashes: u64,
     torn_crashes: u64,
     crash_at_sync: CrashSwitch,
@@ -159,7 +168,8 @@ impl WalDisk {
         self.crashes
     }
 
-    /// Of those, the crashes that tore a record (recovery had to cut it).
+    /// Of those, the crashes that tore or lost an unsynced record (recovery
+    /// had to cut it, and with `LostEarlier` what followed it).
     ///
     /// ```
     /// use raft_testkit::{SimDisk, WalDisk};
@@ -180,6 +190,7 @@ impl WalDisk {
         let len = self.file_len(context)?;
         if len != self.written_len {
             self.last_write_start = self.written_len;
+            self.unsynced_starts.push(self.written_len);
             self.written_len = len;
         }
         Ok(())
@@ -190,14 +201,26 @@ impl WalDisk {
         self.written_len = self.file_len(context)?;
         self.last_write_start = self.written_len;
         self.synced_len = self.written_len;
+        self.unsynced_starts.clear();
         Ok(())
+    }
+
+    /// For a `LostEarlier` crash: the byte range of an unsynced record
+    /// that has another unsynced record after it, if there is one.
+    fn lost_record(&mut self) -> Option<(u64, u64)> {
+        let starts = &self.unsynced_starts;
+        if starts.len() < 2 {
+            return None;
+        }
+        let i = usize::try_from(self.rng.below(starts.len() as u64 - 1)).ok()?;
+        Some((*starts.get(i)?, *starts.get(i + 1)?))
     }
 
     /// Where a crash cuts `log.wal` now, and whether that tears a record.
     fn cut_point(&mut self, file_len: u64) -> (u64, bool) {
         let tear = match self.mode {
             CrashMode::Synced => false,
-            CrashMode::TornTail => true,
+            CrashMode::TornTail | CrashMode::LostEarlier => true,
             CrashMode::Mixed => self.rng.chance(500),
         };
         let start = self.last_write_start.max(self.synced_len);
@@ -241,6 +264,7 @@ impl SimDisk for WalDisk {
             synced_len: 0,
             written_len: 0,
             last_write_start: 0,
+            unsynced_starts: Vec::new(),
             crashes: 0,
             torn_crashes: 0,
             crash_at_sync: CrashSwitch::default(),
@@ -277,7 +301,16 @@ impl SimDisk for WalDisk {
     fn crash(mut self) -> Result<Self> {
         const CONTEXT: &str = "crash";
         let file_len = self.file_len(CONTEXT)?;
-        let (cut, torn) = self.cut_point(file_len);
+        let lose = match self.mode {
+            CrashMode::LostEarlier => true,
+            CrashMode::Mixed => self.rng.chance(333),
+            CrashMode::Synced | CrashMode::TornTail => false,
+        };
+        let hole = if lose { self.lost_record() } else { None };
+        let (cut, torn) = match hole {
+            Some(_) => (file_len, true),
+            None => self.cut_point(file_len),
+        };
         let Self {
             log,
             dir,
@@ -297,7 +330,15 @@ impl SimDisk for WalDisk {
             .open(&wal_path)
             .map_err(io_error)?;
         file.set_len(cut).map_err(io_error)?;
-        drop(file);
+        if let Some((start, end)) = hole {
+            use std::io::{Seek, SeekFrom, Write};
+            let zeros = vec![0u8; usize::try_from(end - start).unwrap_or(0)];
+            let mut file = file;
+            file.seek(SeekFrom::Start(start)).map_err(io_error)?;
+            file.write_all(&zeros).map_err(io_error)?;
+        } else {
+            drop(file);
+        }
         let log = WalLog::open(dir.path())?;
         let mut disk = Self {
             log,
@@ -310,6 +351,7 @@ impl SimDisk for WalDisk {
             synced_len: 0,
             written_len: 0,
             last_write_start: 0,
+            unsynced_starts: Vec::new(),
             crashes: crashes + 1,
             torn_crashes: torn_crashes + u64::from(torn),
             crash_at_sync: CrashSwitch::default(),
@@ -347,6 +389,10 @@ impl RaftLog for WalDisk {
 
     fn read_error(&self) -> Option<Error> {
         self.log.read_error()
+    }
+
+    fn max_append_bytes(&self) -> usize {
+        self.log.max_append_bytes()
     }
 
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {

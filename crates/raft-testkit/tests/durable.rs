@@ -53,29 +53,57 @@ fn a_crash_keeps_exactly_the_synced_writes() {
     assert_eq!((disk.crashes(), disk.torn_crashes()), (1, 0));
 }
 
+/// A disk crashing in `mode` whose entry 1 (`"synced"`) is synced, then
+/// holding `unsynced` as entries 2, 3, ... not yet synced.
+fn disk_with_unsynced(seed: u64, mode: CrashMode, unsynced: &[&str]) -> WalDisk {
+    let mut disk = WalDisk::create(1, seed).unwrap().with_mode(mode);
+    disk.append(&[entry(1, 1, "synced")]).unwrap();
+    disk.sync().unwrap();
+    for (command, index) in unsynced.iter().zip(2..) {
+        disk.append(&[entry(1, index, command)]).unwrap();
+    }
+    disk
+}
+
+/// The recovered log is a valid log: it takes the next append, durably.
+fn assert_takes_the_next_append(disk: WalDisk) {
+    let mut disk = disk;
+    let next = disk.last_index() + 1;
+    disk.append(&[entry(2, next, "after")]).unwrap();
+    disk.sync().unwrap();
+    let disk = SimDisk::crash(disk).unwrap();
+    assert_eq!(disk.entry(next).unwrap().command, b"after");
+}
+
 #[test]
 fn a_torn_last_record_is_cut_and_earlier_unsynced_records_may_survive() {
     for seed in 0..40 {
-        let mut disk = WalDisk::create(1, seed)
-            .unwrap()
-            .with_mode(CrashMode::TornTail);
-        disk.append(&[entry(1, 1, "synced")]).unwrap();
-        disk.sync().unwrap();
-        disk.append(&[entry(1, 2, "whole")]).unwrap();
-        disk.append(&[entry(1, 3, "torn, with a longer command to tear")])
-            .unwrap();
+        let whole = "whole";
+        let torn = "torn, with a longer command to tear";
+        let disk = disk_with_unsynced(seed, CrashMode::TornTail, &[whole, torn]);
         let disk = SimDisk::crash(disk).unwrap();
         assert_eq!(disk.torn_crashes(), 1, "seed {seed}");
         // The torn record is gone; the whole unsynced record before it was
         // written completely, so it survives like it may on a real disk.
         assert_eq!(disk.last_index(), 2, "seed {seed}");
         assert_eq!(disk.entry(2).unwrap().command, b"whole");
-        // The recovered log is a valid log: it takes the next append.
-        let mut disk = disk;
-        disk.append(&[entry(1, 3, "after")]).unwrap();
-        disk.sync().unwrap();
+        assert_takes_the_next_append(disk);
+    }
+}
+
+#[test]
+fn a_lost_earlier_unsynced_record_restarts_from_the_state_before_it() {
+    for seed in 0..20 {
+        let unsynced = ["unsynced 2", "unsynced 3", "unsynced 4, after the hole"];
+        let disk = disk_with_unsynced(seed, CrashMode::LostEarlier, &unsynced);
         let disk = SimDisk::crash(disk).unwrap();
-        assert_eq!(disk.entry(3).unwrap().command, b"after");
+        assert_eq!(disk.torn_crashes(), 1, "seed {seed}");
+        // Entry 2 or 3 was lost: the log ends just before it, and never
+        // keeps what followed the hole.
+        let last = disk.last_index();
+        assert!((1..=2).contains(&last), "seed {seed}: last index {last}");
+        assert_eq!(disk.entry(1).unwrap().command, b"synced");
+        assert_takes_the_next_append(disk);
     }
 }
 
@@ -101,7 +129,9 @@ fn a_snapshot_is_durable_when_apply_snapshot_returns() {
 }
 
 /// A hand-driven run with crashes every few ticks, between steps and inside
-/// them (between the writes and the fsync): crashes happen, torn ones too, snapshots are taken, and every property holds throughout.
+/// them (between the writes and the fsync): crashes happen, torn ones and
+/// ones that lose an earlier unsynced record too, snapshots are taken, and
+/// every property holds throughout.
 #[test]
 fn a_durable_cluster_survives_crashes_torn_writes_and_snapshots() {
     let mut cluster = ClusterBuilder::<WalDisk>::new()
@@ -112,7 +142,15 @@ fn a_durable_cluster_survives_crashes_torn_writes_and_snapshots() {
             ..FaultPlan::all()
         })
         .snapshot_every(8)
-        .disks(|id, seed| Ok(WalDisk::create(id, seed)?.with_mode(CrashMode::TornTail)))
+        .disks(|id, seed| {
+            // One node per way a crash can damage unsynced writes.
+            let mode = match id {
+                1 => CrashMode::TornTail,
+                2 => CrashMode::LostEarlier,
+                _ => CrashMode::Mixed,
+            };
+            Ok(WalDisk::create(id, seed)?.with_mode(mode))
+        })
         .try_build()
         .unwrap();
     let mut next = 0u32;

@@ -31,8 +31,19 @@ pub struct TcpConfig {
     /// connection up.
     pub write_timeout: Duration,
     /// After a failed connect, messages for that peer are dropped for this
-    /// long instead of each paying `connect_timeout` on a dead host.
+    /// long instead of each paying `connect_timeout` on a dead host. Each
+    /// further failure in a row doubles the wait, up to
+    /// `reconnect_backoff_max`; a success resets it.
     pub reconnect_backoff: Duration,
+    /// The cap on the doubling reconnect backoff.
+    pub reconnect_backoff_max: Duration,
+    /// The cluster this node belongs to. Every connection opens with a
+    /// [`Hello`](crate::Hello) naming it and the sender; an inbox refuses a
+    /// connection that names another cluster.
+    pub cluster_id: u64,
+    /// How long an inbound connection may take to send its hello (and,
+    /// with TLS, to finish the TLS handshake) before it is closed.
+    pub handshake_timeout: Duration,
     /// Decoded messages buffered by a `TcpInbox` before its readers stop
     /// reading (which pushes back on the senders through TCP).
     pub inbox_capacity: usize,
@@ -46,8 +57,9 @@ pub struct TcpConfig {
 
 impl Default for TcpConfig {
     /// 64 MiB frames, 1024 queued frames per peer, 500 ms connect, 2 s
-    /// write, 100 ms reconnect backoff, 4096 buffered inbound messages, 256
-    /// connections, 5 minute idle timeout.
+    /// write, reconnect backoff from 100 ms doubling to 2 s, cluster id 0,
+    /// 2 s handshake, 4096 buffered inbound messages, 256 connections,
+    /// 5 minute idle timeout.
     fn default() -> Self {
         Self {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
@@ -55,6 +67,9 @@ impl Default for TcpConfig {
             connect_timeout: Duration::from_millis(500),
             write_timeout: Duration::from_secs(2),
             reconnect_backoff: Duration::from_millis(100),
+            reconnect_backoff_max: Duration::from_secs(2),
+            cluster_id: 0,
+            handshake_timeout: Duration::from_secs(2),
             inbox_capacity: 4096,
             max_connections: 256,
             idle_timeout: Some(Duration::from_secs(300)),

@@ -5,7 +5,7 @@ use pack_io::{Config, Decoder, Deserialize};
 use raft_core::{
     AppendEntries, AppendEntriesReply, EntryKind, Error, InstallSnapshot, InstallSnapshotReply,
     LogEntry, Message, PreVote, PreVoteReply, ReadProbe, ReadProbeReply, RequestVote,
-    RequestVoteReply, Result, Snapshot, TimeoutNow,
+    RequestVoteReply, Result, Snapshot, SnapshotChunk, SnapshotChunkReply, TimeoutNow,
 };
 
 use crate::frame::{FORMAT_VERSION, tag};
@@ -120,30 +120,42 @@ pub fn decode(bytes: &[u8]) -> Result<Message> {
         }
         tag::INSTALL_SNAPSHOT => {
             let mut r = Fields::new("InstallSnapshot", body)?;
-            let (term, leader) = (r.u64("term")?, r.u64("leader")?);
-            let mut snapshot = Snapshot {
-                index: r.u64("snapshot.index")?,
-                term: r.u64("snapshot.term")?,
-                config: r.read("snapshot.config")?,
-                data: r.read("snapshot.data")?,
-                ..Snapshot::default()
-            };
-            if r.dec.remaining() > 0 {
-                snapshot.learners = r.read("snapshot.learners")?;
-                snapshot.outgoing = r.read("snapshot.outgoing")?;
-                if snapshot.learners.is_empty() && snapshot.outgoing.is_empty() {
-                    // The encoder omits an empty extension: accepting one
-                    // would give two encodings of one message.
-                    return Err(Error::encoding(
-                        "InstallSnapshot",
-                        "an empty membership extension is not canonical",
-                    ));
-                }
-            }
             Message::InstallSnapshot(InstallSnapshot {
-                term,
-                leader,
-                snapshot,
+                term: r.u64("term")?,
+                leader: r.u64("leader")?,
+                snapshot: Snapshot {
+                    index: r.u64("snapshot.index")?,
+                    term: r.u64("snapshot.term")?,
+                    config: r.read("snapshot.config")?,
+                    data: r.read("snapshot.data")?,
+                },
+            })
+            .finish(r)?
+        }
+        tag::SNAPSHOT_CHUNK => {
+            let mut r = Fields::new("SnapshotChunk", body)?;
+            Message::SnapshotChunk(SnapshotChunk {
+                term: r.u64("term")?,
+                leader: r.u64("leader")?,
+                index: r.u64("index")?,
+                snapshot_term: r.u64("snapshot_term")?,
+                voters: r.read("voters")?,
+                learners: r.read("learners")?,
+                outgoing: r.read("outgoing")?,
+                total_len: r.u64("total_len")?,
+                offset: r.u64("offset")?,
+                data: r.read("data")?,
+            })
+            .finish(r)?
+        }
+        tag::SNAPSHOT_CHUNK_REPLY => {
+            let mut r = Fields::new("SnapshotChunkReply", body)?;
+            Message::SnapshotChunkReply(SnapshotChunkReply {
+                term: r.u64("term")?,
+                from: r.u64("from")?,
+                index: r.u64("index")?,
+                next_offset: r.u64("next_offset")?,
+                installed: r.bool("installed")?,
             })
             .finish(r)?
         }

@@ -130,6 +130,25 @@ fn write_frame(enc: &mut Encoder, tag: u8, message: &Message) -> pack_io::Result
             enc.write(&m.from)?;
             enc.write(&m.seq)
         }
+        Message::SnapshotChunk(m) => {
+            enc.write(&m.term)?;
+            enc.write(&m.leader)?;
+            enc.write(&m.index)?;
+            enc.write(&m.snapshot_term)?;
+            m.voters.serialize(enc)?;
+            m.learners.serialize(enc)?;
+            m.outgoing.serialize(enc)?;
+            enc.write(&m.total_len)?;
+            enc.write(&m.offset)?;
+            m.data.serialize(enc)
+        }
+        Message::SnapshotChunkReply(m) => {
+            enc.write(&m.term)?;
+            enc.write(&m.from)?;
+            enc.write(&m.index)?;
+            enc.write(&m.next_offset)?;
+            enc.write(&m.installed)
+        }
         // `tag_of` already refused every kind not listed above.
         _ => Err(pack_io::SerialError::custom("message kind has no wire tag")),
     }
@@ -154,15 +173,7 @@ fn write_snapshot(enc: &mut Encoder, snapshot: &Snapshot) -> pack_io::Result<()>
     enc.write(&snapshot.index)?;
     enc.write(&snapshot.term)?;
     snapshot.config.serialize(enc)?;
-    snapshot.data.serialize(enc)?;
-    // The membership extension (learners, outgoing voters) follows only
-    // when it says something, so a snapshot without it encodes exactly as
-    // in format 1 before learners travelled.
-    if !snapshot.learners.is_empty() || !snapshot.outgoing.is_empty() {
-        snapshot.learners.serialize(enc)?;
-        snapshot.outgoing.serialize(enc)?;
-    }
-    Ok(())
+    snapshot.data.serialize(enc)
 }
 
 /// An upper bound on the frame size, so `encode` allocates once. Every
@@ -175,11 +186,10 @@ fn size_hint(message: &Message) -> usize {
         }),
         Message::InstallSnapshot(m) => SCALARS
             .saturating_add(m.snapshot.data.len())
-            .saturating_add(
-                (m.snapshot.config.len() + m.snapshot.learners.len() + m.snapshot.outgoing.len())
-                    .saturating_mul(10)
-                    .saturating_add(2),
-            ),
+            .saturating_add(m.snapshot.config.len().saturating_mul(10)),
+        Message::SnapshotChunk(m) => SCALARS.saturating_add(m.data.len()).saturating_add(
+            (m.voters.len() + m.learners.len() + m.outgoing.len()).saturating_mul(10),
+        ),
         _ => SCALARS,
     }
 }

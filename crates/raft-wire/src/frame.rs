@@ -39,6 +39,8 @@ pub(crate) mod tag {
     pub(crate) const TIMEOUT_NOW: u8 = 9;
     pub(crate) const READ_PROBE: u8 = 10;
     pub(crate) const READ_PROBE_REPLY: u8 = 11;
+    pub(crate) const SNAPSHOT_CHUNK: u8 = 12;
+    pub(crate) const SNAPSHOT_CHUNK_REPLY: u8 = 13;
 }
 
 /// The tag byte `message` is written with.
@@ -58,6 +60,8 @@ pub(crate) fn tag_of(message: &Message) -> Result<u8> {
         Message::TimeoutNow(_) => tag::TIMEOUT_NOW,
         Message::ReadProbe(_) => tag::READ_PROBE,
         Message::ReadProbeReply(_) => tag::READ_PROBE_REPLY,
+        Message::SnapshotChunk(_) => tag::SNAPSHOT_CHUNK,
+        Message::SnapshotChunkReply(_) => tag::SNAPSHOT_CHUNK_REPLY,
         other => {
             return Err(Error::encoding(
                 "frame header",

@@ -2,7 +2,9 @@
 //!
 //! Raft messages on the wire: a versioned binary frame per message built on
 //! [`pack_io`]'s primitive encodings, a length-delimited stream framing, and
-//! [`TcpTransport`] / [`TcpInbox`], a blocking `std::net` transport.
+//! [`TcpTransport`] / [`TcpInbox`], a blocking `std::net` transport whose
+//! connections open with a [`Hello`] (cluster id and node id) that the
+//! receiver checks, optionally over mutual TLS (feature `tls`).
 //!
 //! ```
 //! use raft_core::{AppendEntries, LogEntry, Message};
@@ -26,16 +28,23 @@ mod config;
 mod decode;
 mod encode;
 mod frame;
+mod handshake;
 mod inbox;
+mod secure;
 mod stream;
 mod tcp;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use config::TcpConfig;
 pub use decode::decode;
 pub use encode::{encode, encode_into};
 pub use frame::{FORMAT_VERSION, HEADER_LEN};
-pub use inbox::TcpInbox;
+pub use handshake::Hello;
+pub use inbox::{InboxStats, TcpInbox};
 pub use stream::{
     DEFAULT_MAX_FRAME_LEN, LENGTH_PREFIX_LEN, encode_length_prefixed, read_frame, write_frame,
 };
 pub use tcp::{TcpStats, TcpTransport};
+#[cfg(feature = "tls")]
+pub use tls::{TlsIdentity, node_dns_name};

@@ -8,7 +8,7 @@
 use raft_core::{
     AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply, LogEntry, Message,
     PreVote, PreVoteReply, ReadProbe, ReadProbeReply, RequestVote, RequestVoteReply, Snapshot,
-    TimeoutNow,
+    SnapshotChunk, SnapshotChunkReply, TimeoutNow,
 };
 
 /// Space-separated lowercase hex, so a one-byte change is one token of diff.
@@ -181,6 +181,39 @@ fn read_probe_reply() {
             term: 9,
             from: 2,
             seq: u64::MAX,
+        }),
+    );
+}
+
+#[test]
+fn snapshot_chunk() {
+    pin(
+        "snapshot_chunk",
+        Message::SnapshotChunk(SnapshotChunk {
+            term: 7,
+            leader: 1,
+            index: 300,
+            snapshot_term: 6,
+            voters: vec![2, 3, 4],
+            learners: vec![9],
+            outgoing: vec![1, 2, 3],
+            total_len: 1_000_000,
+            offset: 65_536,
+            data: b"chunk".to_vec(),
+        }),
+    );
+}
+
+#[test]
+fn snapshot_chunk_reply() {
+    pin(
+        "snapshot_chunk_reply",
+        Message::SnapshotChunkReply(SnapshotChunkReply {
+            term: 7,
+            from: 3,
+            index: 300,
+            next_offset: 70_000,
+            installed: false,
         }),
     );
 }

@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{Read, Write};
+mod common;
+
+use common::{PATIENCE, assert_closed_by_peer, eventually, heartbeat};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -12,39 +15,17 @@ use raft_core::{
 };
 use raft_wire::{TcpConfig, TcpInbox, TcpTransport};
 
-const PATIENCE: Duration = Duration::from_secs(2);
-
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
-}
-
-fn heartbeat(term: u64, leader: u64) -> Message {
-    Message::AppendEntries(AppendEntries {
-        term,
-        leader,
-        prev_log_index: 0,
-        prev_log_term: 0,
-        entries: Vec::new(),
-        leader_commit: 0,
-    })
-}
-
-/// Poll `condition` until it holds or `PATIENCE` runs out.
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 #[test]
 fn two_transports_exchange_messages_both_ways() {
     let config = TcpConfig::default();
-    let inbox1 = TcpInbox::bind(loopback(), &config).unwrap();
-    let inbox2 = TcpInbox::bind(loopback(), &config).unwrap();
-    let mut node1 = TcpTransport::new([(2, inbox2.local_addr())], config.clone());
-    let mut node2 = TcpTransport::new([(1, inbox1.local_addr())], config);
+    let inbox1 = TcpInbox::bind(loopback(), &config, [1, 2]).unwrap();
+    let inbox2 = TcpInbox::bind(loopback(), &config, [1, 2]).unwrap();
+    let mut node1 = TcpTransport::new(1, [(2, inbox2.local_addr())], config.clone());
+    let mut node2 = TcpTransport::new(2, [(1, inbox1.local_addr())], config);
 
     let big = Message::AppendEntries(AppendEntries {
         term: 3,
@@ -81,7 +62,7 @@ fn two_transports_exchange_messages_both_ways() {
 
 #[test]
 fn a_garbage_sending_peer_is_disconnected_and_others_carry_on() {
-    let inbox = TcpInbox::bind(loopback(), &TcpConfig::default()).unwrap();
+    let inbox = TcpInbox::bind(loopback(), &TcpConfig::default(), [1]).unwrap();
     let garbage = [
         // A well-formed prefix around a frame of unknown version.
         vec![4, 0, 0, 0, 9, 9, 9, 9],
@@ -90,24 +71,16 @@ fn a_garbage_sending_peer_is_disconnected_and_others_carry_on() {
     ];
     for bytes in garbage {
         let mut peer = TcpStream::connect(inbox.local_addr()).unwrap();
-        peer.set_read_timeout(Some(PATIENCE)).unwrap();
         peer.write_all(&bytes).unwrap();
         // The inbox closes its end: we read EOF (or a reset), not a hang.
-        let mut buf = [0u8; 16];
-        match peer.read(&mut buf) {
-            Ok(0) => {}
-            Err(e)
-                if e.kind() != std::io::ErrorKind::WouldBlock
-                    && e.kind() != std::io::ErrorKind::TimedOut => {}
-            other => panic!("expected the connection to be closed, got {other:?}"),
-        }
+        assert_closed_by_peer(peer);
     }
     eventually("both rejections to be counted", || {
         inbox.rejected_connections() == 2
     });
     assert_eq!(inbox.try_recv(), None);
 
-    let mut node = TcpTransport::new([(2, inbox.local_addr())], TcpConfig::default());
+    let mut node = TcpTransport::new(1, [(2, inbox.local_addr())], TcpConfig::default());
     node.send(2, heartbeat(1, 1)).unwrap();
     assert_eq!(inbox.recv_timeout(PATIENCE), Some(heartbeat(1, 1)));
 }
@@ -120,8 +93,8 @@ fn the_writer_reconnects_after_the_connection_is_lost() {
         reconnect_backoff: Duration::from_millis(5),
         ..TcpConfig::default()
     };
-    let inbox = TcpInbox::bind(loopback(), &config).unwrap();
-    let mut node = TcpTransport::new([(2, inbox.local_addr())], config);
+    let inbox = TcpInbox::bind(loopback(), &config, [1, 2]).unwrap();
+    let mut node = TcpTransport::new(1, [(2, inbox.local_addr())], config);
 
     node.send(2, heartbeat(1, 1)).unwrap();
     assert_eq!(inbox.recv_timeout(PATIENCE), Some(heartbeat(1, 1)));
@@ -154,7 +127,7 @@ fn an_unreachable_peer_never_blocks_the_caller() {
         queue_capacity: 8,
         ..TcpConfig::default()
     };
-    let mut node = TcpTransport::new([(9, dead)], config);
+    let mut node = TcpTransport::new(1, [(9, dead)], config);
     let started = Instant::now();
     for term in 0..1000 {
         node.send(9, Message::TimeoutNow(TimeoutNow { term, leader: 1 }))
@@ -168,6 +141,7 @@ fn an_unreachable_peer_never_blocks_the_caller() {
 #[test]
 fn sending_to_an_unknown_node_or_an_oversized_frame_is_an_error() {
     let mut node = TcpTransport::new(
+        1,
         [(2, loopback())],
         TcpConfig {
             max_frame_len: 64,

@@ -2,6 +2,7 @@
 
 use super::{RaftLog, check_contiguous};
 use crate::error::{Error, Result};
+use crate::membership::Membership;
 use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// An in-memory `RaftLog` for tests, examples and the single-node path. Its
@@ -23,6 +24,8 @@ pub struct MemoryLog {
     entries: Vec<LogEntry>,
     hard_state: HardState,
     snapshot: Option<Snapshot>,
+    /// The whole configuration at the snapshot's index.
+    snapshot_membership: Option<Membership>,
 }
 
 impl MemoryLog {
@@ -168,6 +171,40 @@ impl RaftLog for MemoryLog {
         self.snapshot.clone()
     }
 
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.snapshot_membership.clone()
+    }
+
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        if snapshot.index <= self.snapshot_index() {
+            return Ok(());
+        }
+        self.apply_snapshot(snapshot)?;
+        self.snapshot_membership = (!membership.is_empty()).then(|| membership.clone());
+        Ok(())
+    }
+
+    fn snapshot_len(&self) -> u64 {
+        self.snapshot
+            .as_ref()
+            .map_or(0, |snapshot| snapshot.data.len() as u64)
+    }
+
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        let Some(data) = self.snapshot.as_ref().map(|snapshot| &snapshot.data) else {
+            return Vec::new();
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let end = start.saturating_add(len).min(data.len());
+        data[start..end].to_vec()
+    }
+
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
         if snapshot.index <= self.snapshot_index() {
             return Ok(());
@@ -182,6 +219,8 @@ impl RaftLog for MemoryLog {
             self.entries.clear();
         }
         self.snapshot = Some(snapshot.clone());
+        self.snapshot_membership =
+            (!snapshot.config.is_empty()).then(|| Membership::new(snapshot.config.iter().copied()));
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ mod memory;
 pub use memory::MemoryLog;
 
 use crate::error::{Error, Result};
+use crate::membership::Membership;
 use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// Where the log and the hard state live. The node reads and writes through
@@ -91,6 +92,22 @@ pub trait RaftLog {
         None
     }
 
+    /// The largest batch one `append` accepts, counted as the sum over its
+    /// entries of `command.len() + ENTRY_OVERHEAD_BYTES` (see
+    /// [`append_cost`]). The node never asks for more: a proposal that alone
+    /// exceeds it is refused with [`Error::ProposalTooLarge`] before anything
+    /// is written, and a step's proposals that together exceed it go to the
+    /// log in several appends. A backend with a record size limit reports it
+    /// here, less its fixed per-batch overhead. The default is unlimited.
+    ///
+    /// ```
+    /// use raft_core::{MemoryLog, RaftLog};
+    /// assert_eq!(MemoryLog::new().max_append_bytes(), usize::MAX);
+    /// ```
+    fn max_append_bytes(&self) -> usize {
+        usize::MAX
+    }
+
     /// Append a batch; the first index must be `last_index() + 1` and the
     /// batch contiguous, else `Error::Storage`.
     fn append(&mut self, entries: &[LogEntry]) -> Result<()>;
@@ -133,6 +150,52 @@ pub trait RaftLog {
         None
     }
 
+    /// **(ours)** The whole configuration recorded with the stored snapshot
+    /// (voters, learners, outgoing voters while joint). The default reads
+    /// the snapshot's voters; a backend that overrides
+    /// [`apply_snapshot_with_membership`](Self::apply_snapshot_with_membership)
+    /// overrides this too.
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.snapshot()
+            .filter(|snapshot| !snapshot.config.is_empty())
+            .map(|snapshot| Membership::new(snapshot.config))
+    }
+
+    /// **(ours)** Like [`apply_snapshot`](Self::apply_snapshot), also
+    /// recording the whole configuration at the snapshot's index. The node
+    /// always calls this one. The default keeps only the voters (in
+    /// `snapshot.config`), so learners and a joint state survive a restart
+    /// only with a backend that overrides it (`MemoryLog` and `WalLog` do).
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        let _ = membership;
+        self.apply_snapshot(snapshot)
+    }
+
+    /// **(ours)** Length in bytes of the stored snapshot's data (`0` with
+    /// none). Override to avoid reading the data.
+    fn snapshot_len(&self) -> u64 {
+        self.snapshot()
+            .map_or(0, |snapshot| snapshot.data.len() as u64)
+    }
+
+    /// **(ours)** Up to `len` bytes of the stored snapshot's data from
+    /// `offset`: what a leader streams to a follower one chunk at a time.
+    /// Override to read a chunk without materialising the whole snapshot.
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        let Some(snapshot) = self.snapshot() else {
+            return Vec::new();
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(snapshot.data.len());
+        let end = start.saturating_add(len).min(snapshot.data.len());
+        snapshot.data[start..end].to_vec()
+    }
+
     /// Store `snapshot` and drop the entries it covers. If the log holds the
     /// entry at `snapshot.index` with the same term, the entries after it
     /// are kept; otherwise the whole log is replaced. The default fails, so
@@ -144,6 +207,23 @@ pub trait RaftLog {
             "this log backend does not support snapshots",
         ))
     }
+}
+
+/// What the node counts per entry on top of its command when it sizes an
+/// append against [`RaftLog::max_append_bytes`]. A backend whose per-entry
+/// framing is larger must lower its limit to match.
+pub const ENTRY_OVERHEAD_BYTES: usize = 32;
+
+/// What one entry with a `command_len`-byte command costs against
+/// [`RaftLog::max_append_bytes`].
+///
+/// ```
+/// use raft_core::log::{ENTRY_OVERHEAD_BYTES, append_cost};
+/// assert_eq!(append_cost(10), 10 + ENTRY_OVERHEAD_BYTES);
+/// assert_eq!(append_cost(usize::MAX), usize::MAX);
+/// ```
+pub fn append_cost(command_len: usize) -> usize {
+    command_len.saturating_add(ENTRY_OVERHEAD_BYTES)
 }
 
 /// Checks the `append` precondition shared by every backend: the batch
@@ -168,6 +248,16 @@ pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The error a failed step reports: a storage failure that followed a
+/// failed read (a committed entry that read back as missing, say) is
+/// reported as the read failure, its cause.
+pub(crate) fn first_cause(log: &impl RaftLog, error: Error) -> Error {
+    match (&error, check_reads(log)) {
+        (Error::Storage { .. }, Err(cause)) => cause,
+        _ => error,
+    }
 }
 
 /// Fails with the log's latched read error, if any (see

@@ -66,13 +66,17 @@ impl Membership {
         Self::from_parts(sorted(voters), Vec::new(), sorted(learners))
     }
 
-    /// Builds a configuration from its three lists, restoring the invariants
-    /// (sorted, no learner that is also a voter).
-    pub(crate) fn from_parts(
-        voters: Vec<NodeId>,
-        outgoing: Vec<NodeId>,
-        learners: Vec<NodeId>,
-    ) -> Self {
+    /// A configuration from its three lists (`outgoing` non-empty: joint),
+    /// restoring the invariants (sorted, no learner that is also a voter),
+    /// as a log backend reads it back from disk.
+    ///
+    /// ```
+    /// use raft_core::Membership;
+    /// let joint = Membership::from_parts(vec![3, 4], vec![1, 2, 3], vec![9, 3]);
+    /// assert!(joint.is_joint());
+    /// assert_eq!(joint.learners(), &[9]);
+    /// ```
+    pub fn from_parts(voters: Vec<NodeId>, outgoing: Vec<NodeId>, learners: Vec<NodeId>) -> Self {
         let voters = sorted(voters);
         let outgoing = sorted(outgoing);
         let learners = sorted(learners)

@@ -275,6 +275,7 @@ impl<L: RaftLog> RaftNode<L> {
                     let leader = match message {
                         Message::AppendEntries(_)
                         | Message::InstallSnapshot(_)
+                        | Message::SnapshotChunk(_)
                         | Message::ReadProbe(_)
                         | Message::TimeoutNow(_) => Some(message.from()),
                         _ => None,
@@ -318,6 +319,15 @@ impl<L: RaftLog> RaftNode<L> {
                 vote_granted: false,
                 from: id,
             }),
+            Message::SnapshotChunk(chunk) => {
+                Message::SnapshotChunkReply(crate::message::SnapshotChunkReply {
+                    term,
+                    from: id,
+                    index: chunk.index,
+                    next_offset: 0,
+                    installed: false,
+                })
+            }
             Message::InstallSnapshot(_) => {
                 Message::InstallSnapshotReply(crate::message::InstallSnapshotReply {
                     term,
@@ -434,6 +444,7 @@ fn is_reply(message: &Message) -> bool {
             | Message::RequestVoteReply(_)
             | Message::AppendEntriesReply(_)
             | Message::InstallSnapshotReply(_)
+            | Message::SnapshotChunkReply(_)
             | Message::ReadProbeReply(_)
     )
 }

@@ -60,14 +60,18 @@ impl<L: RaftLog> RaftNode<L> {
         if self.is_config_pending() {
             return Err(Error::ConfigInProgress);
         }
+        if self.is_sole_voter() && self.log.last_term() != self.term {
+            // A sole voter elected over a fully committed log appended no
+            // no-op. It appends one now and makes it durable, which commits
+            // it (it is the whole quorum), so the rule below holds.
+            self.append_noop()?;
+            self.log.sync()?;
+            self.unsynced = false;
+            self.durable_index = self.log.last_index();
+            self.maybe_commit();
+        }
         if self.log.term_at(self.commit_index) != Some(self.term) {
-            // Ongaro 2015: first commit an entry of this term. A sole voter
-            // elected over a fully committed log appended no no-op; it
-            // appends one now, which commits at this step's sync, so the
-            // retry succeeds.
-            if self.is_sole_voter() && self.log.last_term() != self.term {
-                self.append_noop()?;
-            }
+            // Ongaro 2015: first commit an entry of this term (the no-op).
             return Err(Error::ConfigInProgress);
         }
         let next = next(self.membership())?;
@@ -148,15 +152,18 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Thesis 4.2.2: a leader removed from the configuration steps down
     /// once the change commits. To shorten the gap, it tells the most
-    /// caught-up remaining voter to campaign at once (as a transfer would).
+    /// caught-up remaining voter to campaign at once (as a transfer would),
+    /// if that voter holds everything committed (so its election can
+    /// succeed); entries past its log that no majority holds may be lost,
+    /// as Raft allows for uncommitted entries.
     fn step_down_removed(&mut self) -> Result<()> {
-        let last = self.log.last_index();
+        let commit = self.commit_index;
         let successor = self
             .progress
             .iter()
-            .filter(|pr| pr.match_index == last && self.membership().is_voter(pr.id))
-            .map(|pr| pr.id)
-            .next();
+            .filter(|pr| pr.match_index >= commit && self.membership().is_voter(pr.id))
+            .max_by_key(|pr| (pr.match_index, std::cmp::Reverse(pr.id)))
+            .map(|pr| pr.id);
         if let Some(to) = successor {
             let message = TimeoutNow {
                 term: self.term,

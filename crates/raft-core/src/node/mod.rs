@@ -8,6 +8,7 @@ mod config_history;
 mod election;
 mod membership;
 mod progress;
+mod proposal_size;
 mod read_index;
 mod replication;
 mod snapshot;
@@ -77,6 +78,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     reads: ReadIndex,
     /// Proposals accepted this step, appended to the log in one write.
     pending_proposals: Vec<LogEntry>,
+    /// What `pending_proposals` costs against `RaftLog::max_append_bytes`.
+    pending_proposal_bytes: usize,
     /// The leader has new entries to send once the step's writes are done.
     broadcast_pending: bool,
     /// Last index known durable: the leader counts itself only up to here
@@ -89,6 +92,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     failed: Option<Error>,
     /// Applied index at the last `Action::Snapshot` hint.
     snapshot_hinted_at: Index,
+    /// A snapshot being streamed to us, chunk by chunk.
+    incoming: Option<snapshot::IncomingSnapshot>,
     /// A leadership transfer in progress (thesis 3.10).
     transfer: Option<transfer::Transfer>,
     /// Output of the current step; swapped with the caller's buffer.
@@ -141,10 +146,12 @@ impl<L: RaftLog> RaftNode<L> {
             progress: ProgressTracker::default(),
             reads: ReadIndex::default(),
             pending_proposals: Vec::new(),
+            pending_proposal_bytes: 0,
             broadcast_pending: false,
             unsynced: false,
             failed: None,
             snapshot_hinted_at: snapshot_index,
+            incoming: None,
             transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
@@ -390,7 +397,9 @@ impl<L: RaftLog> RaftNode<L> {
         }
         let len_before = out.len();
         std::mem::swap(&mut self.out, out);
-        let result = handle(self).and_then(|()| self.finish_step());
+        let result = handle(self)
+            .and_then(|()| self.finish_step())
+            .map_err(|error| crate::log::first_cause(&self.log, error));
         std::mem::swap(&mut self.out, out);
         if let Err(error) = &result {
             out.truncate(len_before);
@@ -503,6 +512,11 @@ impl<L: RaftLog> RaftNode<L> {
             Message::AppendEntriesReply(m) => self.handle_append_reply(m),
             Message::InstallSnapshot(m) => self.handle_install_snapshot(m),
             Message::InstallSnapshotReply(m) => self.handle_install_snapshot_reply(m),
+            Message::SnapshotChunk(m) => self.handle_snapshot_chunk(m),
+            Message::SnapshotChunkReply(m) => {
+                self.handle_snapshot_chunk_reply(m);
+                Ok(())
+            }
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
             Message::ReadProbe(m) => self.handle_read_probe(m),
             Message::ReadProbeReply(m) => self.handle_read_probe_reply(m),
@@ -515,6 +529,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn propose(&mut self, command: Vec<u8>) -> Result<Index> {
         self.ensure_leader()?;
         self.ensure_no_transfer()?;
+        self.make_room_for_proposal(command.len())?;
         let index = self.log.last_index() + self.pending_proposals.len() as Index + 1;
         self.pending_proposals
             .push(LogEntry::new(self.term, index, command));
@@ -530,6 +545,7 @@ impl<L: RaftLog> RaftNode<L> {
         // Keep the allocation for the next step's proposals.
         self.pending_proposals = entries;
         self.pending_proposals.clear();
+        self.pending_proposal_bytes = 0;
         result
     }
 
@@ -595,16 +611,13 @@ impl<L: RaftLog> RaftNode<L> {
 /// of the log after it, committed or not (thesis 4.1).
 fn recover_configs<L: RaftLog>(config: &RaftConfig, log: &L) -> ConfigHistory {
     let snapshot_index = log.snapshot_index();
-    let base = log
-        .snapshot()
-        .and_then(|snapshot| snapshot.membership())
-        .unwrap_or_else(|| {
-            if config.is_joining() {
-                Membership::default()
-            } else {
-                Membership::new(config.peers().iter().copied().chain([config.id()]))
-            }
-        });
+    let base = log.snapshot_membership().unwrap_or_else(|| {
+        if config.is_joining() {
+            Membership::default()
+        } else {
+            Membership::new(config.peers().iter().copied().chain([config.id()]))
+        }
+    });
     let mut configs = ConfigHistory::new(snapshot_index, base);
     for index in snapshot_index + 1..=log.last_index() {
         if log.kind_at(index) == Some(crate::types::EntryKind::Config)

@@ -30,9 +30,47 @@ pub(crate) struct Progress {
     pub(crate) match_at_last_heartbeat: Index,
     /// Highest read-probe sequence the follower acknowledged (thesis 6.4).
     pub(crate) read_acked_seq: u64,
-    /// In `Snapshot`: ticks since the snapshot was sent, to resend it if the
-    /// reply was lost.
-    pub(crate) snapshot_elapsed_ticks: u32,
+    /// In `Snapshot`: the snapshot being streamed, and how far.
+    pub(crate) snapshot: SnapshotSend,
+}
+
+/// The leader's side of one snapshot stream (paper 7, in chunks).
+///
+/// Invariant: `acked_offset <= next_offset`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SnapshotSend {
+    /// The last index of the snapshot being sent.
+    pub(crate) index: Index,
+    /// Next byte to send.
+    pub(crate) next_offset: u64,
+    /// Bytes the follower holds in order.
+    pub(crate) acked_offset: u64,
+    /// The chunk that completes the snapshot went out (since the last
+    /// rewind).
+    pub(crate) last_chunk_sent: bool,
+    /// Heartbeats in a row at which chunks were outstanding and none was
+    /// acknowledged.
+    pub(crate) stalled_heartbeats: u32,
+    /// `acked_offset` at the last heartbeat.
+    pub(crate) acked_at_last_heartbeat: u64,
+    /// The offset the stream was last rewound to: a stall point is resent
+    /// once, not once per late answer about it (which would multiply the
+    /// chunks in flight with every duplicated reply).
+    pub(crate) rewound_to: Option<u64>,
+    /// The follower answered anything since the last resend: it is
+    /// reachable, so a stalled stream lost a chunk and is resent; an
+    /// unreachable follower gets heartbeats only, never the snapshot again.
+    pub(crate) heard: bool,
+}
+
+impl SnapshotSend {
+    /// Resend from what the follower holds.
+    pub(crate) fn rewind(&mut self, offset: u64) {
+        self.next_offset = offset;
+        self.acked_offset = offset;
+        self.last_chunk_sent = false;
+        self.rewound_to = Some(offset);
+    }
 }
 
 impl Progress {
@@ -47,7 +85,7 @@ impl Progress {
             recent_active: false,
             match_at_last_heartbeat: 0,
             read_acked_seq: 0,
-            snapshot_elapsed_ticks: 0,
+            snapshot: SnapshotSend::default(),
         }
     }
 
@@ -77,12 +115,16 @@ impl Progress {
         self.inflight.clear();
     }
 
-    /// Wait for the follower to install the snapshot at `index`.
-    pub(crate) fn become_snapshot(&mut self) {
+    /// Stream the snapshot through `index` from its first byte, and wait
+    /// for the follower to install it.
+    pub(crate) fn become_snapshot(&mut self, index: Index) {
         self.state = ReplicationState::Snapshot;
         self.probe_sent = false;
         self.inflight.clear();
-        self.snapshot_elapsed_ticks = 0;
+        self.snapshot = SnapshotSend {
+            index,
+            ..SnapshotSend::default()
+        };
     }
 
     /// Record an append ending at `last_index` as sent.

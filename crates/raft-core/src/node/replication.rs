@@ -93,8 +93,6 @@ impl<L: RaftLog> RaftNode<L> {
     /// Every heartbeat interval: assert leadership, carry the commit index,
     /// retry probes, and restart a pipeline that stalled on a lost append.
     pub(super) fn broadcast_heartbeat(&mut self) {
-        let (timeout_min, _) = self.config.election_timeout();
-        let interval = self.config.heartbeat_interval();
         let last = self.log.last_index();
         for i in 0..self.progress.len() {
             let to = self.progress.id_at(i);
@@ -126,15 +124,7 @@ impl<L: RaftLog> RaftNode<L> {
                         self.send_heartbeat(to);
                     }
                 }
-                ReplicationState::Snapshot => {
-                    pr.snapshot_elapsed_ticks = pr.snapshot_elapsed_ticks.saturating_add(interval);
-                    if pr.snapshot_elapsed_ticks >= timeout_min {
-                        // The snapshot or its reply was lost: send it again.
-                        let next = pr.next_index;
-                        pr.become_probe(next);
-                        self.send_append(to, true);
-                    }
-                }
+                ReplicationState::Snapshot => self.heartbeat_snapshot_stream(to),
             }
         }
     }
@@ -160,7 +150,7 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Sends an `AppendEntries` with no entries after `prev`. Returns false,
     /// sending nothing, if `prev` was compacted away (its term is unknown).
-    fn send_empty_append(&mut self, to: NodeId, prev: Index) -> bool {
+    pub(super) fn send_empty_append(&mut self, to: NodeId, prev: Index) -> bool {
         let Some(prev_term) = self.log.term_at(prev) else {
             return false;
         };
@@ -187,6 +177,23 @@ impl<L: RaftLog> RaftNode<L> {
             return Ok(());
         };
         pr.recent_active = true;
+        if pr.state == ReplicationState::Snapshot {
+            // Streaming a snapshot: an answer to a heartbeat shows the
+            // follower is reachable; only one showing it holds the snapshot
+            // ends the stream. A late rejection or success changes nothing.
+            pr.snapshot.heard = true;
+            if reply.success && reply.match_index >= pr.snapshot.index {
+                self.snapshot_installed(reply.from, reply.match_index);
+            }
+            return Ok(());
+        }
+        if !reply.success && reply.conflict_index <= pr.match_index {
+            // A rejection below what the follower already acknowledged is
+            // late or duplicated (an acknowledged prefix is durable and,
+            // within a term, never conflicts): it must not knock a healthy
+            // pipeline back to probing.
+            return Ok(());
+        }
         if reply.success {
             if reply.match_index > last {
                 // Claims entries we never sent: bad input, ignore it.

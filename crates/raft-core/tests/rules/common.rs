@@ -231,6 +231,8 @@ pub struct LogProbe {
     fail_reads: Rc<Cell<bool>>,
     /// A read failed; latched, like a real backend's read error.
     read_failed: Rc<Cell<bool>>,
+    /// `RaftLog::max_append_bytes`; 0 means the default (unlimited).
+    max_append_bytes: Rc<Cell<usize>>,
 }
 
 impl LogProbe {
@@ -241,6 +243,12 @@ impl LogProbe {
 
     pub fn fail_sync(&self, fail: bool) {
         self.fail_sync.set(fail);
+    }
+
+    /// Limits each `append` (see `RaftLog::max_append_bytes`); an append
+    /// beyond it fails with `Error::Storage`, as a real backend's would.
+    pub fn set_max_append_bytes(&self, max: usize) {
+        self.max_append_bytes.set(max);
     }
 
     /// Makes every later `entry` read fail (return `None`) and latch a
@@ -296,7 +304,20 @@ impl RaftLog for RecordingLog {
             .get()
             .then(|| Error::storage("read entries", "injected failure"))
     }
+    fn max_append_bytes(&self) -> usize {
+        match self.probe.max_append_bytes.get() {
+            0 => usize::MAX,
+            max => max,
+        }
+    }
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
+        let cost: usize = entries
+            .iter()
+            .map(|e| raft_core::log::append_cost(e.command.len()))
+            .sum();
+        if cost > self.max_append_bytes() {
+            return Err(Error::storage("append", "batch exceeds the record limit"));
+        }
         self.record(Call::Append {
             first: entries.first().map_or(0, |e| e.index),
             count: entries.len(),

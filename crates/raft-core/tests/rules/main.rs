@@ -21,6 +21,7 @@ mod net;
 mod persistence;
 mod pre_vote;
 mod proposal;
+mod proposal_size;
 mod read_index;
 mod replication;
 mod snapshot;

@@ -460,7 +460,8 @@ fn a_removed_node_does_not_disrupt_the_cluster() {
 fn restart_recovers_the_configuration_from_snapshot_and_log() {
     let mut log = MemoryLog::new();
     let base = Membership::with_learners([1, 2, 3], [7]);
-    log.apply_snapshot(&Snapshot::with_membership(5, 1, &base, vec![]))
+    let snapshot = Snapshot::with_config(5, 1, base.voters().to_vec(), vec![]);
+    log.apply_snapshot_with_membership(&snapshot, &base)
         .unwrap();
     let node = RaftNode::with_log(cfg(1, &[1, 2]), log.clone());
     assert_eq!(
@@ -526,4 +527,36 @@ fn a_node_left_out_of_an_uncommitted_configuration_still_campaigns() {
     for _ in 0..100 {
         assert!(removed.step(Event::Tick).unwrap().is_empty());
     }
+}
+
+// A sole voter over a fully committed log (no no-op yet) accepts its first
+// change at once: it appends its no-op and makes it durable, which commits
+// it, before the change (the 2015 rule holds for one voter too).
+#[test]
+fn a_new_single_node_cluster_grows_at_the_first_request() {
+    let mut node = RaftNode::new(cfg(1, &[1]));
+    elect(&mut node);
+    assert_eq!(node.log().last_index(), 0);
+    node.step(Event::AddLearner(2)).unwrap();
+    assert_eq!(node.log().entry(1), Some(noop(1, 1)));
+    assert_eq!(
+        node.commit_index(),
+        2,
+        "a learner does not count: the change commits alone"
+    );
+    assert_eq!(node.learners(), &[2]);
+}
+
+// Thesis 4.2.2: a removed leader hands over to the most caught-up voter
+// that holds everything committed, even if entries proposed after the
+// removal have not reached it yet.
+#[test]
+fn a_removed_leader_hands_over_to_the_most_caught_up_voter() {
+    let mut leader = settled_leader(&[1, 2, 3]);
+    leader.step(Event::RemoveServer(1)).unwrap();
+    leader.step(Event::Propose(b"late".to_vec())).unwrap();
+    leader.step(msg(ae_ok(1, 2, 2))).unwrap();
+    let actions = leader.step(msg(ae_ok(1, 3, 2))).unwrap();
+    assert_eq!((leader.commit_index(), leader.role()), (2, Role::Follower));
+    assert!(actions.contains(&send(2, timeout_now(1, 1))), "{actions:?}");
 }

@@ -3,7 +3,7 @@
 
 use raft_core::{
     Action, Error, Event, InstallSnapshot, InstallSnapshotReply, Message, RaftConfig, RaftNode,
-    ReplicationState, Snapshot,
+    ReplicationState, Snapshot, SnapshotChunk, SnapshotChunkReply,
 };
 
 use crate::common::*;
@@ -24,35 +24,279 @@ fn install_reply(term: u64, from: u64, last_index: u64) -> raft_core::Message {
     })
 }
 
-// Raft §7: "the leader must occasionally send snapshots to followers that
-// lag behind" — when the entries a follower needs were compacted away.
-#[test]
-fn leader_sends_snapshot_when_follower_needs_compacted_entries() {
-    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]));
+fn chunk(index: u64, total: &[u8], offset: usize, len: usize) -> Message {
+    Message::SnapshotChunk(SnapshotChunk {
+        term: 1,
+        leader: 1,
+        index,
+        snapshot_term: 1,
+        voters: vec![1, 2, 3],
+        learners: vec![],
+        outgoing: vec![],
+        total_len: total.len() as u64,
+        offset: offset as u64,
+        data: total[offset..offset + len].to_vec(),
+    })
+}
+
+fn chunk_reply(from: u64, index: u64, next_offset: u64, installed: bool) -> Message {
+    Message::SnapshotChunkReply(SnapshotChunkReply {
+        term: 1,
+        from,
+        index,
+        next_offset,
+        installed,
+    })
+}
+
+/// A leader of {1, 2, 3} whose log is compacted through 4 (data
+/// `SNAPSHOT`, streamed in 2-byte chunks, 4 in flight), and whose follower
+/// 3 holds only the no-op: its rejection starts the stream. Returns the
+/// chunks sent.
+fn streaming_leader() -> (RaftNode, Vec<Action>) {
+    streaming_leader_of(b"SNAPSHOT")
+}
+
+/// `streaming_leader` with snapshot data `data`.
+fn streaming_leader_of(data: &[u8]) -> (RaftNode, Vec<Action>) {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]).with_snapshot_chunk_bytes(2));
     elect_and_settle(&mut leader);
     leader.step_many(proposals(&[b"a", b"b", b"c"])).unwrap();
     leader.step(msg(ae_ok(1, 2, 4))).unwrap();
     assert_eq!(leader.last_applied(), 4);
-    assert_eq!(
-        leader
-            .step(Event::Snapshot {
-                index: 4,
-                data: b"S".to_vec()
-            })
-            .unwrap(),
-        vec![]
-    );
+    let snapshot = Event::Snapshot {
+        index: 4,
+        data: data.to_vec(),
+    };
+    assert_eq!(leader.step(snapshot).unwrap(), vec![]);
     assert_eq!(leader.log().snapshot_index(), 4);
+    let sent = leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap();
+    (leader, sent)
+}
 
-    // Node 3 holds only the no-op: it refuses, and the entries it needs are
-    // gone, so the snapshot goes out instead.
-    let snapshot = Snapshot::with_config(4, 1, vec![1, 2, 3], b"S".to_vec());
+fn chunks_to(actions: &[Action], to: u64) -> Vec<u64> {
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Send {
+                to: dest,
+                message: Message::SnapshotChunk(chunk),
+            } if *dest == to => Some(chunk.offset),
+            _ => None,
+        })
+        .collect()
+}
+
+// Raft §7: "the leader must occasionally send snapshots to followers that
+// lag behind": when the entries a follower needs were compacted away, the
+// snapshot is streamed in chunks (§7's offset/data/done), as many in
+// flight as the window allows, and the follower installs it once every
+// byte arrived.
+#[test]
+fn leader_streams_the_snapshot_in_chunks_when_entries_were_compacted() {
+    let (mut leader, sent) = streaming_leader();
+    let data = b"SNAPSHOT";
     assert_eq!(
-        leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap(),
-        vec![send(3, install(1, 1, snapshot.clone()))]
+        sent,
+        (0..4)
+            .map(|i| send(3, chunk(4, data, 2 * i, 2)))
+            .collect::<Vec<_>>()
     );
     assert_eq!(leader.status().peers[1].state, ReplicationState::Snapshot);
 
+    let mut follower = RaftNode::new(cfg(3, &[1, 2, 3]));
+    follower
+        .step(msg(ae(1, 1, (0, 0), vec![noop(1, 1)], 1)))
+        .unwrap();
+    for offset in [0, 2, 4] {
+        assert_eq!(
+            follower.step(msg(chunk(4, data, offset, 2))).unwrap(),
+            vec![send(1, chunk_reply(3, 4, offset as u64 + 2, false))]
+        );
+    }
+    assert_eq!(
+        follower.log().snapshot_index(),
+        0,
+        "not installed before the last byte"
+    );
+    assert_eq!(
+        follower.step(msg(chunk(4, data, 6, 2))).unwrap(),
+        vec![
+            Action::RestoreSnapshot {
+                index: 4,
+                term: 1,
+                data: data.to_vec()
+            },
+            send(1, chunk_reply(3, 4, 8, true)),
+        ]
+    );
+    assert_eq!(
+        (follower.commit_index(), follower.log().last_index()),
+        (4, 4)
+    );
+
+    leader.step(msg(chunk_reply(3, 4, 8, true))).unwrap();
+    let peer = &leader.status().peers[1];
+    assert_eq!((peer.match_index, peer.state), (4, ReplicationState::Probe));
+}
+
+// A lost chunk costs that chunk, not the snapshot: the follower answers a
+// chunk past a gap with what it holds, the leader sees the same offset
+// acknowledged twice and resends from there.
+#[test]
+fn a_lost_chunk_is_resent_from_what_the_follower_holds() {
+    let (mut leader, _) = streaming_leader();
+    let data = b"SNAPSHOT";
+    let mut follower = RaftNode::new(cfg(3, &[1, 2, 3]));
+    follower
+        .step(msg(ae(1, 1, (0, 0), vec![noop(1, 1)], 1)))
+        .unwrap();
+    follower.step(msg(chunk(4, data, 0, 2))).unwrap();
+    // The chunk at 2 is lost; the one at 4 leaves a gap.
+    assert_eq!(
+        follower.step(msg(chunk(4, data, 4, 2))).unwrap(),
+        vec![send(1, chunk_reply(3, 4, 2, false))]
+    );
+    assert_eq!(
+        chunks_to(&leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap(), 3),
+        vec![]
+    );
+    let resent = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    assert_eq!(
+        chunks_to(&resent, 3),
+        vec![2, 4, 6],
+        "from the first missing byte"
+    );
+}
+
+// A follower that lost its partial snapshot (it restarted) answers a
+// chunk from the middle with offset 0, and the leader starts over.
+#[test]
+fn a_follower_without_the_start_asks_for_it_and_the_leader_starts_over() {
+    let (mut leader, _) = streaming_leader();
+    leader.step(msg(chunk_reply(3, 4, 4, false))).unwrap();
+    let mut restarted = RaftNode::new(cfg(3, &[1, 2, 3]));
+    assert_eq!(
+        restarted.step(msg(chunk(4, b"SNAPSHOT", 4, 2))).unwrap(),
+        vec![send(1, chunk_reply(3, 4, 0, false))]
+    );
+    let resent = leader.step(msg(chunk_reply(3, 4, 0, false))).unwrap();
+    assert_eq!(chunks_to(&resent, 3), vec![0, 2, 4, 6]);
+}
+
+// Issue 9, item 2: a follower receiving a snapshot still gets a heartbeat
+// every interval (so it does not time out), and its answers count for
+// check-quorum: one lost chunk with another follower down does not make a
+// healthy leader step down.
+#[test]
+fn a_follower_in_the_snapshot_state_gets_heartbeats_that_count_for_check_quorum() {
+    let (mut leader, _) = streaming_leader();
+    for tick in 1..=60 {
+        let actions = leader.step(Event::Tick).unwrap();
+        if tick % 3 == 0 {
+            assert!(
+                actions.contains(&send(3, ae(1, 1, (4, 1), vec![], 4))),
+                "tick {tick}: {actions:?}"
+            );
+            // Node 3 answers (it has not installed the snapshot: too
+            // short); node 2 is down.
+            leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap();
+        }
+    }
+    assert!(leader.is_leader(), "node 3's answers keep a quorum");
+    assert_eq!(leader.status().peers[1].state, ReplicationState::Snapshot);
+}
+
+// Issue 9, items 3 and 4: an unreachable follower is not sent the snapshot
+// again and again (a heartbeat per interval is all it costs), and late or
+// duplicated rejections do not restart the stream.
+#[test]
+fn no_resend_storm_to_an_unreachable_follower_or_on_duplicated_rejections() {
+    let (mut leader, _) = streaming_leader();
+    for _ in 0..5 {
+        let actions = leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap();
+        assert_eq!(
+            chunks_to(&actions, 3),
+            vec![],
+            "a duplicated rejection resent chunks"
+        );
+    }
+    // Node 3 falls silent; node 2 keeps answering heartbeats, so the
+    // leader keeps its quorum.
+    let mut chunks = 0;
+    for tick in 1..=120 {
+        chunks += chunks_to(&leader.step(Event::Tick).unwrap(), 3).len();
+        if tick % 3 == 0 {
+            leader.step(msg(ae_ok(1, 2, 4))).unwrap();
+        }
+    }
+    assert!(leader.is_leader());
+    // It answered (the rejections) while the stream made no progress, so
+    // the window is resent once; after that it is silent and gets none.
+    assert_eq!(chunks, 4, "resent more than once to a silent node");
+}
+
+// A stale `InstallSnapshotReply` or chunk reply does not knock a follower
+// that replicates back to probing, nor move its match index back.
+#[test]
+fn stale_snapshot_answers_do_not_disturb_a_replicating_follower() {
+    let (mut leader, _) = streaming_leader();
+    leader.step(msg(chunk_reply(3, 4, 8, true))).unwrap();
+    leader.step(msg(ae_ok(1, 3, 4))).unwrap();
+    assert_eq!(leader.status().peers[1].state, ReplicationState::Replicate);
+    leader.step(msg(install_reply(1, 3, 2))).unwrap();
+    leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    leader.step(msg(chunk_reply(3, 2, 8, true))).unwrap();
+    let peer = &leader.status().peers[1];
+    assert_eq!(
+        (peer.state, peer.match_index),
+        (ReplicationState::Replicate, 4)
+    );
+}
+
+// A snapshot taken while an older one streams replaces it: the stream
+// restarts with the newer snapshot, and the follower drops the partial one.
+#[test]
+fn a_newer_snapshot_replaces_the_one_being_streamed() {
+    let (mut leader, _) = streaming_leader();
+    leader.step(Event::Propose(b"d".to_vec())).unwrap();
+    leader.step(msg(ae_ok(1, 2, 5))).unwrap();
+    leader
+        .step(Event::Snapshot {
+            index: 5,
+            data: b"NEWER".to_vec(),
+        })
+        .unwrap();
+    let mut restarted = Vec::new();
+    for _ in 0..3 {
+        restarted.extend(leader.step(Event::Tick).unwrap());
+    }
+    let newer: Vec<u64> = restarted
+        .iter()
+        .filter_map(|action| match action {
+            Action::Send {
+                to: 3,
+                message: Message::SnapshotChunk(chunk),
+            } => Some(chunk.index),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !newer.is_empty() && newer.iter().all(|&index| index == 5),
+        "{newer:?}"
+    );
+
+    let mut follower = RaftNode::new(cfg(3, &[1, 2, 3]));
+    follower.step(msg(chunk(4, b"SNAPSHOT", 0, 2))).unwrap();
+    follower.step(msg(chunk(5, b"NEWER", 0, 5))).unwrap();
+    assert_eq!(follower.log().snapshot_index(), 5);
+}
+
+// raft-io 1.0 peers send a whole snapshot in one `InstallSnapshot`: it is
+// still installed.
+#[test]
+fn a_whole_snapshot_in_one_message_is_installed() {
+    let snapshot = Snapshot::with_config(4, 1, vec![1, 2, 3], b"S".to_vec());
     let mut follower = RaftNode::new(cfg(3, &[1, 2, 3]));
     follower
         .step(msg(ae(1, 1, (0, 0), vec![noop(1, 1)], 1)))
@@ -76,9 +320,6 @@ fn leader_sends_snapshot_when_follower_needs_compacted_entries() {
         ),
         (4, 4, 4)
     );
-
-    assert_eq!(leader.step(msg(install_reply(1, 3, 4))).unwrap(), vec![]);
-    assert_eq!(leader.status().peers[1].match_index, 4);
 }
 
 // Raft §7: a snapshot covering no more than the follower already committed
@@ -140,4 +381,23 @@ fn snapshot_hint_every_threshold_applied_entries() {
         node.step(Event::Propose(b"d".to_vec())).unwrap(),
         vec![apply(4, b"d"), Action::Snapshot { index: 4, term: 1 }]
     );
+}
+
+// A follower that holds part of this snapshot already (from an earlier
+// leader's stream) says so, and the new stream skips ahead to what it
+// lacks rather than resending from the start forever.
+#[test]
+fn a_stream_skips_ahead_to_what_the_follower_already_holds() {
+    let data = [7u8; 32];
+    let (mut leader, first) = streaming_leader_of(&data);
+    assert_eq!(
+        chunks_to(&first, 3),
+        (0..8).map(|i| 2 * i).collect::<Vec<_>>()
+    );
+    let actions = leader.step(msg(chunk_reply(3, 4, 24, false))).unwrap();
+    assert_eq!(chunks_to(&actions, 3), vec![24, 26, 28, 30]);
+    // A reply claiming more than the snapshot holds is clamped, not trusted.
+    let (mut other, _) = streaming_leader_of(&data);
+    other.step(msg(chunk_reply(3, 4, 99, false))).unwrap();
+    assert_eq!(other.status().peers[1].state, ReplicationState::Snapshot);
 }

@@ -88,6 +88,7 @@ fn main() -> ExitCode {
     let mut delivered = 0u64;
     let mut crashes = 0u64;
     let mut membership_changes = 0u64;
+    let mut snapshot_chunks = 0u64;
     let mut ops = 0u64;
     let mut undecided = 0u64;
     let mut slowest_heal = 0u64;
@@ -101,6 +102,7 @@ fn main() -> ExitCode {
                 delivered += report.delivered;
                 crashes += report.crashes;
                 membership_changes += report.membership_changes;
+                snapshot_chunks += report.snapshot_chunks;
                 ops += report.client_ops;
                 undecided += u64::from(!report.linearizable);
                 slowest_heal = slowest_heal.max(report.liveness_ticks);
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
     println!(
         "{ran} seeds from {from} ok ({label}) in {secs:.1}s: {delivered} messages delivered \
          ({:.0}/s), {crashes} crashes and recoveries, {membership_changes} membership changes, \
+         {snapshot_chunks} snapshot chunks delivered, \
          every fault on, no violation",
         delivered as f64 / secs.max(1e-9)
     );

@@ -14,13 +14,17 @@ impl<D: SimDisk> Cluster<D> {
     /// has committed an entry of its term and every node has applied every
     /// acknowledged client write within
     ///
-    /// `4 × election_timeout_max + 2 × heartbeat × (⌈last_index / max_batch⌉ + 2)`
+    /// `4 × election_timeout_max + 2 × heartbeat × (⌈last_index / max_batch⌉ + 2)
+    ///  + 2 × heartbeat × ⌈snapshot_len / (8 × snapshot_chunk_bytes)⌉`
     ///
     /// ticks, from the nodes' configs and the longest log: one election
     /// timeout for the first timer to fire (or a stale leader to be
     /// deposed) and three more for split votes and pre-vote rounds; then,
     /// for a lagging node, a heartbeat round trip per append batch of its
-    /// missing entries, plus two for probing and the commit. With the
+    /// missing entries, plus two for probing and the commit, plus a round
+    /// trip per window of eight snapshot chunks for a node caught up by the
+    /// largest snapshot (a rough allowance: a healed network still delivers
+    /// what it delayed before, out of order). With the
     /// default config (timeouts 10..=20 ticks, heartbeat 3, batches of 64)
     /// and a log of 200 entries that is `80 + 6 × 6 = 116` ticks.
     ///
@@ -50,7 +54,27 @@ impl<D: SimDisk> Cluster<D> {
             .max()
             .unwrap_or(0);
         let batches = last.div_ceil(batch as u64);
-        4 * timeout + 2 * heartbeat * (batches + 2)
+        let chunk = self
+            .machines
+            .values()
+            .map(|machine| machine.config.snapshot_chunk_bytes() as u64)
+            .min()
+            .unwrap_or(1);
+        let snapshot_len = self
+            .machines
+            .values()
+            .filter_map(|machine| {
+                let log = machine
+                    .node
+                    .as_ref()
+                    .map(RaftNode::log)
+                    .or(machine.disk.as_ref())?;
+                Some(raft_core::RaftLog::snapshot_len(log))
+            })
+            .max()
+            .unwrap_or(0);
+        let windows = snapshot_len.div_ceil(chunk.saturating_mul(8).max(1));
+        4 * timeout + 2 * heartbeat * (batches + 2) + 2 * heartbeat * windows
     }
 
     /// Ends every fault (heals the network, resumes paused nodes, restarts

@@ -14,7 +14,7 @@ mod replica;
 
 use std::collections::BTreeMap;
 
-use raft_core::{Action, Error, Event, Index, NodeId, RaftConfig, RaftNode, Role, Term};
+use raft_core::{Action, Error, Event, Index, Message, NodeId, RaftConfig, RaftNode, Role, Term};
 
 use crate::builder::ClusterBuilder;
 use crate::checker::{SafetyChecker, Violation};
@@ -133,6 +133,8 @@ pub struct Cluster<D: SimDisk = SimLog> {
     membership_changes: u64,
     /// Set when healing after churn: every node becomes a voter again.
     restoring_membership: bool,
+    /// Snapshot chunks delivered so far.
+    snapshot_chunks_delivered: u64,
     /// A failure found outside a step (a disk that could not be created or
     /// recovered), reported by the next `tick` or `step`.
     failed: Option<SimFailure>,
@@ -199,6 +201,7 @@ impl<D: SimDisk> Cluster<D> {
             crashes: 0,
             membership_changes: 0,
             restoring_membership: false,
+            snapshot_chunks_delivered: 0,
             failed,
             factory,
             clients: ClientOps::default(),
@@ -479,9 +482,17 @@ impl<D: SimDisk> Cluster<D> {
             }
         }
         while let Some(item) = self.network.next_due(self.now) {
+            if matches!(item.message, Message::SnapshotChunk(_)) {
+                self.snapshot_chunks_delivered += 1;
+            }
             self.step(item.to, Event::Message(item.message))?.ok();
         }
         Ok(())
+    }
+
+    /// Snapshot chunks delivered so far (a snapshot streams in several).
+    pub fn snapshot_chunks_delivered(&self) -> u64 {
+        self.snapshot_chunks_delivered
     }
 
     /// The time a client event happening now is recorded at in the history:

@@ -14,16 +14,31 @@
 //! | command | effect |
 //! |---|---|
 //! | `add-nodes N [pre-vote=false] [check-quorum=false]` | a fresh world of N nodes (election timeout 10..=20, heartbeat 3) |
+//! | `add-joining-node ID` | node `ID` (the next id) started with `RaftConfig::joining`, same timing and options |
 //! | `campaign ID` | tick `ID` until its election timeout fires |
-//! | `tick ID [N]` / `tick-all [N]` | tick one node / every node |
+//! | `tick ID [N]` / `tick-all [N]` | tick one node / every live node |
 //! | `propose ID TEXT` | a proposal at `ID` |
+//! | `propose-tracked ID TAG TEXT` | a tracked proposal (`Event::ProposeTracked`) tagged `TAG` at `ID` |
 //! | `read ID READ` | a linearizable read tagged `READ` at `ID` |
 //! | `transfer ID TARGET` | leadership transfer at `ID` |
 //! | `deliver [ID..]` | deliver the queued messages (to the listed nodes only, if any) once |
 //! | `stabilize` | deliver until no message is queued |
 //! | `drop [ID..]` | drop the queued messages (to the listed nodes only, if any) |
 //! | `partition 1 2 / 3` | cut links between the groups; `heal` restores them |
-//! | `status ID` / `log ID` | print a node's state / log |
+//! | `add-server ID NODE` / `remove-server ID NODE` | single-server change (thesis 4.1) requested at `ID` |
+//! | `add-learner ID NODE` / `promote-learner ID NODE` | learner added / made a voter, requested at `ID` |
+//! | `change-membership ID voters=1,2,3 [learners=4,5]` | joint consensus (thesis 4.3) requested at `ID` |
+//! | `crash ID` / `restart ID` | stop a node (messages to it are lost) / restart it over its durable log |
+//! | `status ID` / `log ID` | print a node's state and configuration / log |
+//!
+//! Output: `A->B MESSAGE` for every message sent (or `lost`, `dropped`),
+//! `ID became ROLE at term T`, `ID apply TERM/INDEX CMD`, `ID membership
+//! changed voters=[..]` (`Action::MembershipChanged`), `ID proposal TAG at
+//! TERM/INDEX` (`Action::Proposed`), `ID transfer to T aborted`
+//! (`Action::TransferAborted`), `ID read TAG ready at index I`, and
+//! `ID error: ..` for a refused request. Log entries print as
+//! `TERM/INDEX noop`, `TERM/INDEX "cmd"` or `TERM/INDEX config voters=[..]`
+//! (with `outgoing=[..]` while joint and `learners=[..]`).
 //!
 //! ```
 //! use raft_testkit::Interaction;
@@ -33,17 +48,28 @@
 //! assert!(out.contains("became Leader"), "{out}");
 //! ```
 
+mod describe;
+mod lifecycle;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use raft_core::{Action, Event, LogEntry, Message, NodeId, RaftConfig, RaftLog, RaftNode, Role};
+use raft_core::{Action, Event, Message, NodeId, RaftConfig, RaftLog, RaftNode, Role};
+
+use describe::{describe, entries_text, membership_text, text};
 
 /// A scripted cluster: nodes, a queue of messages in flight, and cut links.
 #[derive(Default)]
 pub struct Interaction {
+    /// Node `id` is `nodes[id - 1]`.
     nodes: Vec<RaftNode>,
+    /// Crashed nodes: they take no step until restarted.
+    down: BTreeSet<NodeId>,
     queue: Vec<(NodeId, NodeId, Message)>,
     cut: BTreeSet<(NodeId, NodeId)>,
+    /// The world's options (from `add-nodes`), for nodes added later.
+    pre_vote: bool,
+    check_quorum: bool,
 }
 
 impl Interaction {
@@ -67,6 +93,13 @@ impl Interaction {
             "propose" => self.event(args, &mut out, |rest| {
                 Some(Event::Propose(rest.join(" ").into_bytes()))
             }),
+            "propose-tracked" => self.event(args, &mut out, |rest| {
+                let (tag, command) = rest.split_first()?;
+                Some(Event::ProposeTracked {
+                    id: tag.parse().ok()?,
+                    command: command.join(" ").into_bytes(),
+                })
+            }),
             "read" => self.event(args, &mut out, |rest| {
                 rest.first()?.parse().ok().map(|id| Event::Read { id })
             }),
@@ -81,6 +114,14 @@ impl Interaction {
                 self.cut.clear();
                 Ok(())
             }
+            "add-joining-node" => self.add_joining_node(args),
+            "add-server" => self.single_server_change(args, &mut out, Event::AddServer),
+            "remove-server" => self.single_server_change(args, &mut out, Event::RemoveServer),
+            "add-learner" => self.single_server_change(args, &mut out, Event::AddLearner),
+            "promote-learner" => self.single_server_change(args, &mut out, Event::PromoteLearner),
+            "change-membership" => self.change_membership(args, &mut out),
+            "crash" => self.crash(args),
+            "restart" => self.restart(args, &mut out),
             "status" => self.status(args, &mut out),
             "log" => self.log(args, &mut out),
             other => Err(format!("unknown command {other:?}")),
@@ -105,22 +146,26 @@ impl Interaction {
                 other => return Err(format!("unknown option {other}")),
             }
         }
-        // A fresh world: nothing in flight, no partitions.
+        // A fresh world: nothing in flight, no partitions, nobody down.
         self.queue.clear();
         self.cut.clear();
+        self.down.clear();
+        (self.pre_vote, self.check_quorum) = (pre_vote, check_quorum);
         let ids: Vec<NodeId> = (1..=count).collect();
         self.nodes = ids
             .iter()
-            .map(|&id| {
-                let config = RaftConfig::new(id, ids.iter().copied())
-                    .with_election_timeout(10, 20)
-                    .with_heartbeat_interval(3)
-                    .with_pre_vote(pre_vote)
-                    .with_check_quorum(check_quorum);
-                RaftNode::new(config)
-            })
+            .map(|&id| RaftNode::new(self.with_world_options(RaftConfig::new(id, ids.clone()))))
             .collect();
         Ok(())
+    }
+
+    /// `config` with the world's timing and options.
+    fn with_world_options(&self, config: RaftConfig) -> RaftConfig {
+        config
+            .with_election_timeout(10, 20)
+            .with_heartbeat_interval(3)
+            .with_pre_vote(self.pre_vote)
+            .with_check_quorum(self.check_quorum)
     }
 
     fn node_index(&self, id: Option<&&str>) -> Result<usize, String> {
@@ -131,6 +176,16 @@ impl Interaction {
         } else {
             Err(format!("no node {id}"))
         }
+    }
+
+    /// Like `node_index`, for a command that steps the node: it must be up.
+    fn live_index(&self, id: Option<&&str>) -> Result<usize, String> {
+        let index = self.node_index(id)?;
+        let id = self.nodes[index].id();
+        if self.down.contains(&id) {
+            return Err(format!("node {id} is down"));
+        }
+        Ok(index)
     }
 
     /// Steps node `index` and records its output, queueing its messages.
@@ -168,6 +223,19 @@ impl Interaction {
             Action::ReadReady { id: read, index } => {
                 let _ = writeln!(out, "{id} read {read} ready at index {index}");
             }
+            Action::MembershipChanged { members } => {
+                let _ = writeln!(out, "{id} membership changed voters={members:?}");
+            }
+            Action::Proposed {
+                id: tag,
+                term,
+                index,
+            } => {
+                let _ = writeln!(out, "{id} proposal {tag} at {term}/{index}");
+            }
+            Action::TransferAborted { target } => {
+                let _ = writeln!(out, "{id} transfer to {target} aborted");
+            }
             other => {
                 let _ = writeln!(out, "{id} {other:?}");
             }
@@ -180,14 +248,14 @@ impl Interaction {
         out: &mut String,
         make: impl FnOnce(&[&str]) -> Option<Event>,
     ) -> Result<(), String> {
-        let index = self.node_index(args.first())?;
+        let index = self.live_index(args.first())?;
         let event = make(&args[1..]).ok_or("bad arguments")?;
         self.step(index, event, out);
         Ok(())
     }
 
     fn campaign(&mut self, args: &[&str], out: &mut String) -> Result<(), String> {
-        let index = self.node_index(args.first())?;
+        let index = self.live_index(args.first())?;
         for _ in 0..1_000 {
             let before = out.len();
             self.step(index, Event::Tick, out);
@@ -199,7 +267,7 @@ impl Interaction {
     }
 
     fn tick(&mut self, args: &[&str], out: &mut String) -> Result<(), String> {
-        let index = self.node_index(args.first())?;
+        let index = self.live_index(args.first())?;
         let count: u32 = args.get(1).map_or(Ok(1), |n| parse(Some(n)))?;
         for _ in 0..count {
             self.step(index, Event::Tick, out);
@@ -211,7 +279,9 @@ impl Interaction {
         let count: u32 = args.first().map_or(Ok(1), |n| parse(Some(n)))?;
         for _ in 0..count {
             for index in 0..self.nodes.len() {
-                self.step(index, Event::Tick, out);
+                if !self.down.contains(&self.nodes[index].id()) {
+                    self.step(index, Event::Tick, out);
+                }
             }
         }
         Ok(())
@@ -234,8 +304,18 @@ impl Interaction {
     fn deliver(&mut self, args: &[&str], out: &mut String) -> Result<(), String> {
         let targets = Self::targets(args)?;
         for (from, to, message) in self.take_queued(&targets) {
-            if self.cut.contains(&(from, to)) {
-                let _ = writeln!(out, "{from}->{to} lost (partition) {}", describe(&message));
+            let lost = if self.cut.contains(&(from, to)) {
+                Some("partition")
+            } else if self.down.contains(&to) {
+                Some("down")
+            } else if self.node_index(Some(&to.to_string().as_str())).is_err() {
+                // A configuration may name a node the script never started.
+                Some("no such node")
+            } else {
+                None
+            };
+            if let Some(why) = lost {
+                let _ = writeln!(out, "{from}->{to} lost ({why}) {}", describe(&message));
                 continue;
             }
             let index = self.node_index(Some(&to.to_string().as_str()))?;
@@ -283,6 +363,10 @@ impl Interaction {
 
     fn status(&mut self, args: &[&str], out: &mut String) -> Result<(), String> {
         let status = self.nodes[self.node_index(args.first())?].status();
+        if self.down.contains(&status.id) {
+            let _ = writeln!(out, "{} down", status.id);
+            return Ok(());
+        }
         let _ = writeln!(
             out,
             "{} {:?} term={} leader={:?} commit={} applied={} last={}",
@@ -293,6 +377,16 @@ impl Interaction {
             status.commit_index,
             status.last_applied,
             status.last_index
+        );
+        let _ = writeln!(
+            out,
+            "  config {}{}",
+            membership_text(&status.membership),
+            if status.config_pending {
+                " pending"
+            } else {
+                ""
+            }
         );
         for peer in status.peers {
             let _ = writeln!(
@@ -327,79 +421,6 @@ impl Interaction {
 fn parse<T: std::str::FromStr>(word: Option<&&str>) -> Result<T, String> {
     let word = word.ok_or("missing argument")?;
     word.parse().map_err(|_| format!("bad number {word:?}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn entries_text(entries: &[LogEntry]) -> String {
-    let parts: Vec<String> = entries
-        .iter()
-        .map(|entry| {
-            if entry.is_noop() {
-                format!("{}/{} noop", entry.term, entry.index)
-            } else {
-                format!("{}/{} {:?}", entry.term, entry.index, text(&entry.command))
-            }
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
-}
-
-/// One line per message, every field shown.
-fn describe(message: &Message) -> String {
-    match message {
-        Message::PreVote(m) => format!(
-            "PreVote term={} last={}/{}",
-            m.term, m.last_log_term, m.last_log_index
-        ),
-        Message::PreVoteReply(m) => {
-            format!("PreVoteReply term={} granted={}", m.term, m.vote_granted)
-        }
-        Message::RequestVote(m) => format!(
-            "RequestVote term={} last={}/{}{}",
-            m.term,
-            m.last_log_term,
-            m.last_log_index,
-            if m.force { " force" } else { "" }
-        ),
-        Message::RequestVoteReply(m) => {
-            format!(
-                "RequestVoteReply term={} granted={}",
-                m.term, m.vote_granted
-            )
-        }
-        Message::AppendEntries(m) => format!(
-            "AppendEntries term={} prev={}/{} commit={} entries={}",
-            m.term,
-            m.prev_log_term,
-            m.prev_log_index,
-            m.leader_commit,
-            entries_text(&m.entries)
-        ),
-        Message::AppendEntriesReply(m) if m.success => {
-            format!(
-                "AppendEntriesReply term={} ok match={}",
-                m.term, m.match_index
-            )
-        }
-        Message::AppendEntriesReply(m) => format!(
-            "AppendEntriesReply term={} reject conflict={}/{}",
-            m.term, m.conflict_term, m.conflict_index
-        ),
-        Message::InstallSnapshot(m) => format!(
-            "InstallSnapshot term={} snapshot={}/{}",
-            m.term, m.snapshot.term, m.snapshot.index
-        ),
-        Message::InstallSnapshotReply(m) => {
-            format!("InstallSnapshotReply term={} last={}", m.term, m.last_index)
-        }
-        Message::TimeoutNow(m) => format!("TimeoutNow term={}", m.term),
-        Message::ReadProbe(m) => format!("ReadProbe term={} seq={}", m.term, m.seq),
-        Message::ReadProbeReply(m) => format!("ReadProbeReply term={} seq={}", m.term, m.seq),
-        other => format!("{other:?}"),
-    }
 }
 
 /// Runs a whole script, returning it with every block's output replaced by

@@ -1,0 +1,274 @@
+//! The apply thread: owns the state machine, applies committed entries in
+//! order, answers the proposals it was asked to track and the reads the
+//! consensus thread released, and takes snapshots. Consensus never waits
+//! for it: it only ever sends to this thread.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
+
+use raft_core::{Index, Term};
+
+use crate::error::ServerError;
+use crate::pending::Responder;
+use crate::request::Input;
+use crate::state_machine::StateMachine;
+
+/// What the consensus thread hands the apply thread, in log order.
+pub(crate) enum ToApplier {
+    /// A proposal of ours was accepted at (`index`, `term`): answer it when
+    /// that index applies. Always sent before the index's `Apply`.
+    Track {
+        index: Index,
+        term: Term,
+        deadline: Instant,
+        reply: Responder<Vec<u8>>,
+    },
+    Apply {
+        index: Index,
+        term: Term,
+        command: Vec<u8>,
+    },
+    /// A read whose index is applied (every earlier `Apply` was sent
+    /// before it): answer it now.
+    Query {
+        query: Vec<u8>,
+        reply: Responder<Vec<u8>>,
+    },
+    /// The core suggests compacting through `index` (the last index sent).
+    SnapshotHint {
+        index: Index,
+    },
+    Restore {
+        index: Index,
+        data: Vec<u8>,
+    },
+}
+
+/// A tracked proposal waiting for its index to apply.
+struct Waiting {
+    term: Term,
+    deadline: Instant,
+    reply: Responder<Vec<u8>>,
+}
+
+/// How often expired proposals are answered `Timeout` while idle.
+const SWEEP_EVERY: Duration = Duration::from_millis(50);
+
+pub(crate) fn run<S: StateMachine>(
+    mut machine: S,
+    work: &Receiver<ToApplier>,
+    consensus: &SyncSender<Input>,
+) {
+    let mut waiting: BTreeMap<Index, Waiting> = BTreeMap::new();
+    let mut last_sweep = Instant::now();
+    loop {
+        match work.recv_timeout(SWEEP_EVERY) {
+            Ok(item) => handle(&mut machine, &mut waiting, consensus, item),
+            Err(RecvTimeoutError::Timeout) => {}
+            // The consensus thread stopped: every waiting proposal is
+            // answered `ShuttingDown` as `waiting` drops.
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if last_sweep.elapsed() >= SWEEP_EVERY {
+            last_sweep = Instant::now();
+            sweep_expired(&mut waiting, last_sweep);
+        }
+    }
+}
+
+fn handle<S: StateMachine>(
+    machine: &mut S,
+    waiting: &mut BTreeMap<Index, Waiting>,
+    consensus: &SyncSender<Input>,
+    item: ToApplier,
+) {
+    match item {
+        ToApplier::Track {
+            index,
+            term,
+            deadline,
+            reply,
+        } => {
+            // An older waiter at the same index lost it to this entry.
+            if let Some(old) = waiting.insert(
+                index,
+                Waiting {
+                    term,
+                    deadline,
+                    reply,
+                },
+            ) {
+                old.reply.answer(Err(ServerError::Lost));
+            }
+        }
+        ToApplier::Apply {
+            index,
+            term,
+            command,
+        } => {
+            let response = machine.apply(index, &command);
+            // Waiters below `index` were overwritten by entries that apply
+            // nothing (a leader's no-op or a configuration): lost.
+            let later = waiting.split_off(&(index + 1));
+            for (at, waiter) in std::mem::replace(waiting, later) {
+                let answer = if at == index && waiter.term == term {
+                    Ok(response.clone())
+                } else {
+                    Err(ServerError::Lost)
+                };
+                waiter.reply.answer(answer);
+            }
+        }
+        ToApplier::Query { query, reply } => reply.answer(Ok(machine.query(&query))),
+        ToApplier::SnapshotHint { index } => {
+            let data = machine.snapshot();
+            // A full queue drops the snapshot: the core hints again later.
+            if let Err(TrySendError::Full(_)) =
+                consensus.try_send(Input::SnapshotTaken { index, data })
+            {
+                tracing::debug!(index, "snapshot dropped: consensus queue full");
+            }
+        }
+        ToApplier::Restore { index, data } => {
+            machine.restore(&data);
+            let later = waiting.split_off(&(index + 1));
+            for (_, waiter) in std::mem::replace(waiting, later) {
+                waiter.reply.answer(Err(ServerError::Unknown));
+            }
+        }
+    }
+}
+
+fn sweep_expired(waiting: &mut BTreeMap<Index, Waiting>, now: Instant) {
+    let expired: Vec<Index> = waiting
+        .iter()
+        .filter(|(_, waiter)| waiter.deadline <= now)
+        .map(|(&index, _)| index)
+        .collect();
+    for index in expired {
+        if let Some(waiter) = waiting.remove(&index) {
+            waiter.reply.answer(Err(ServerError::Timeout));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::mpsc::sync_channel;
+
+    use super::*;
+    use crate::pending::{Pending, pending};
+
+    /// Counts applied commands; answers with the count.
+    #[derive(Default)]
+    struct Counter(u64);
+
+    impl StateMachine for Counter {
+        fn apply(&mut self, _index: Index, _command: &[u8]) -> Vec<u8> {
+            self.0 += 1;
+            self.0.to_le_bytes().to_vec()
+        }
+        fn query(&self, _query: &[u8]) -> Vec<u8> {
+            self.0.to_le_bytes().to_vec()
+        }
+        fn snapshot(&self) -> Vec<u8> {
+            self.0.to_le_bytes().to_vec()
+        }
+        fn restore(&mut self, snapshot: &[u8]) {
+            self.0 = snapshot.try_into().map(u64::from_le_bytes).unwrap_or(0);
+        }
+    }
+
+    struct Harness {
+        machine: Counter,
+        waiting: BTreeMap<Index, Waiting>,
+        consensus: SyncSender<Input>,
+    }
+
+    impl Harness {
+        fn new() -> (Self, Receiver<Input>) {
+            let (consensus, inputs) = sync_channel(8);
+            let harness = Self {
+                machine: Counter::default(),
+                waiting: BTreeMap::new(),
+                consensus,
+            };
+            (harness, inputs)
+        }
+
+        fn track(&mut self, index: Index, term: Term, deadline: Instant) -> Pending<Vec<u8>> {
+            let (reply, answer) = pending();
+            self.feed(ToApplier::Track {
+                index,
+                term,
+                deadline,
+                reply,
+            });
+            answer
+        }
+
+        fn apply(&mut self, index: Index, term: Term) {
+            self.feed(ToApplier::Apply {
+                index,
+                term,
+                command: b"c".to_vec(),
+            });
+        }
+
+        fn feed(&mut self, item: ToApplier) {
+            handle(&mut self.machine, &mut self.waiting, &self.consensus, item);
+        }
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn a_proposal_is_answered_by_its_own_entry_and_lost_to_another_terms() {
+        let (mut h, _inputs) = Harness::new();
+        let applied = h.track(1, 2, later());
+        let overwritten = h.track(2, 2, later());
+        let skipped = h.track(3, 2, later());
+        h.apply(1, 2);
+        // Index 2 went to a new leader's entry (term 3); index 3 to a no-op
+        // or configuration entry, which applies nothing.
+        h.apply(2, 3);
+        h.apply(4, 3);
+        assert_eq!(applied.wait(), Ok(1u64.to_le_bytes().to_vec()));
+        assert_eq!(overwritten.wait(), Err(ServerError::Lost));
+        assert_eq!(skipped.wait(), Err(ServerError::Lost));
+        assert!(h.waiting.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_makes_covered_outcomes_unknown_and_expired_ones_time_out() {
+        let (mut h, inputs) = Harness::new();
+        let covered = h.track(5, 1, later());
+        let beyond = h.track(9, 1, later());
+        h.feed(ToApplier::Restore {
+            index: 6,
+            data: 40u64.to_le_bytes().to_vec(),
+        });
+        assert_eq!(covered.wait(), Err(ServerError::Unknown));
+        assert_eq!(h.machine.0, 40);
+
+        let expired = h.track(10, 1, Instant::now());
+        sweep_expired(&mut h.waiting, Instant::now());
+        assert_eq!(expired.wait(), Err(ServerError::Timeout));
+        h.apply(9, 1);
+        assert_eq!(beyond.wait(), Ok(41u64.to_le_bytes().to_vec()));
+
+        // A snapshot hint goes back to consensus with the machine's state.
+        h.feed(ToApplier::SnapshotHint { index: 9 });
+        match inputs.try_recv() {
+            Ok(Input::SnapshotTaken { index, data }) => {
+                assert_eq!((index, data), (9, 41u64.to_le_bytes().to_vec()));
+            }
+            _ => unreachable!("no snapshot was sent back"),
+        }
+    }
+}
