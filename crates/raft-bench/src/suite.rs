@@ -41,14 +41,28 @@ impl Plan {
 }
 
 /// Runs everything and returns the markdown of the tables.
-pub(crate) fn run(plan: Plan) -> String {
+/// One section: runs its workloads and appends its table.
+type Section = fn(Plan, &mut String);
+
+/// The sections, by the names `--only` takes, in table order.
+pub(crate) const SECTIONS: [(&str, Section); 6] = [
+    ("shapes", step_shapes),
+    ("clusters", memory_clusters),
+    ("cluster-instructions", cluster_instructions),
+    ("wal", wal_clusters),
+    ("recovery", recovery),
+    ("memory", leader_memory),
+];
+
+/// Runs the sections `wanted` accepts and returns the markdown of their
+/// tables.
+pub(crate) fn run(plan: Plan, wanted: impl Fn(&str) -> bool) -> String {
     let mut out = String::new();
-    step_shapes(plan, &mut out);
-    memory_clusters(plan, &mut out);
-    cluster_instructions(plan, &mut out);
-    wal_clusters(plan, &mut out);
-    recovery(plan, &mut out);
-    leader_memory(plan, &mut out);
+    for (name, section) in SECTIONS {
+        if wanted(name) {
+            section(plan, &mut out);
+        }
+    }
     out
 }
 
