@@ -105,6 +105,8 @@ impl<L: RaftLog> RaftNode<L> {
     /// Reports the configuration in force and, on a leader, starts or stops
     /// tracking the members that came or went.
     pub(super) fn configuration_changed(&mut self) {
+        // The quorum changed: the commit index may move.
+        self.commit_check = true;
         let members = self.membership().voters().to_vec();
         self.out.push(Action::MembershipChanged { members });
         if self.is_leader() {

@@ -114,6 +114,11 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     out: Vec<Action>,
     /// Reused by quorum computations so the commit path does not allocate.
     quorum_scratch: Vec<Index>,
+    /// Reused by `apply_committed`, so applying allocates no `Vec` per step.
+    apply_buf: Vec<LogEntry>,
+    /// Something that can move the commit index changed since the leader
+    /// last counted it (its durable index, the voters): count at step end.
+    commit_check: bool,
 }
 
 impl RaftNode<MemoryLog> {
@@ -174,6 +179,8 @@ impl<L: RaftLog> RaftNode<L> {
             transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
+            apply_buf: Vec::new(),
+            commit_check: true,
         };
         node.boot_quiet = node.config.lease_reads().is_some();
         node.reset_election_timer();
@@ -469,7 +476,9 @@ impl<L: RaftLog> RaftNode<L> {
         self.flush_proposals()?;
         self.send_and_sync()?;
         if self.is_leader() {
-            self.maybe_commit();
+            if std::mem::take(&mut self.commit_check) {
+                self.maybe_commit();
+            }
             // A committed joint configuration is left at once, a removed
             // leader steps down: both may need another round of the above.
             if self.advance_membership()? {
@@ -507,10 +516,12 @@ impl<L: RaftLog> RaftNode<L> {
             self.log.sync()?;
             self.unsynced = false;
         }
-        if !self.unsynced {
+        let durable = self.log.last_index();
+        if !self.unsynced && durable != self.durable_index {
             // The leader counts itself only through what is durable (thesis
             // 10.2.1).
-            self.durable_index = self.log.last_index();
+            self.durable_index = durable;
+            self.commit_check = true;
         }
         Ok(())
     }
@@ -567,13 +578,17 @@ impl<L: RaftLog> RaftNode<L> {
         if self.pending_proposals.is_empty() {
             return Ok(());
         }
-        let entries = std::mem::take(&mut self.pending_proposals);
-        let result = self.append_as_leader(&entries);
-        // Keep the allocation for the next step's proposals.
+        // Proposals are normal entries (no configuration to note): they are
+        // moved into the log, not cloned; the buffer keeps its allocation.
+        let mut entries = std::mem::take(&mut self.pending_proposals);
+        let result = self.log.append_from(&mut entries);
         self.pending_proposals = entries;
         self.pending_proposals.clear();
         self.pending_proposal_bytes = 0;
-        result
+        result?;
+        self.unsynced = true;
+        self.broadcast_pending = true;
+        Ok(())
     }
 
     /// The leader appends entries of its own to its log; they reach the
@@ -625,10 +640,39 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Sends `message` to every other voter of either half, in id order.
     fn send_to_voter_peers(&mut self, message: &Message) {
+        // Both halves are sorted: merge them in id order without collecting
+        // (a read on a sole voter must not allocate for its peers).
         let id = self.id();
-        let voters = self.membership().all_voters();
-        for to in voters.into_iter().filter(|&to| to != id) {
-            self.send(to, message.clone());
+        let (mut incoming, mut outgoing) = (0, 0);
+        loop {
+            let config = self.configs.in_force();
+            let (a, b) = (
+                config.voters().get(incoming),
+                config.outgoing_voters().get(outgoing),
+            );
+            let to = match (a, b) {
+                (None, None) => return,
+                (Some(&x), None) => {
+                    incoming += 1;
+                    x
+                }
+                (None, Some(&y)) => {
+                    outgoing += 1;
+                    y
+                }
+                (Some(&x), Some(&y)) => {
+                    if x <= y {
+                        incoming += 1;
+                    }
+                    if y <= x {
+                        outgoing += 1;
+                    }
+                    x.min(y)
+                }
+            };
+            if to != id {
+                self.send(to, message.clone());
+            }
         }
     }
 }
