@@ -222,13 +222,7 @@ impl<L: RaftLog> RaftNode<L> {
         self.reads.reset();
         self.reset_lease();
         let last_index = self.log.last_index();
-        let id = self.id();
-        let others: Vec<NodeId> = self
-            .membership()
-            .members()
-            .into_iter()
-            .filter(|&member| member != id)
-            .collect();
+        let others = self.other_members();
         self.progress = ProgressTracker::new(&others, last_index);
         if self.is_sole_voter() && self.commit_index == last_index {
             // A sole voter over a fully committed log has nothing of an

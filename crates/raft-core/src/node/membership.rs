@@ -110,13 +110,7 @@ impl<L: RaftLog> RaftNode<L> {
         let members = self.membership().voters().to_vec();
         self.out.push(Action::MembershipChanged { members });
         if self.is_leader() {
-            let id = self.id();
-            let others: Vec<NodeId> = self
-                .membership()
-                .members()
-                .into_iter()
-                .filter(|&member| member != id)
-                .collect();
+            let others = self.other_members();
             let last_index = self.log.last_index();
             let joined: Vec<NodeId> = others
                 .iter()

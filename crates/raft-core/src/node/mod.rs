@@ -638,6 +638,15 @@ impl<L: RaftLog> RaftNode<L> {
         self.membership().is_voter(self.id())
     }
 
+    /// Every member but this node (voters of both halves and learners),
+    /// sorted: whom a leader replicates to.
+    fn other_members(&self) -> Vec<NodeId> {
+        let id = self.id();
+        let mut members = self.membership().members();
+        members.retain(|&member| member != id);
+        members
+    }
+
     /// Sends `message` to every other voter of either half, in id order.
     fn send_to_voter_peers(&mut self, message: &Message) {
         // Both halves are sorted: merge them in id order without collecting

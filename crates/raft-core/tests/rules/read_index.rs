@@ -135,6 +135,24 @@ fn lost_probe_round_is_retried_at_the_next_heartbeat() {
     );
 }
 
+/// Ticks a new leader to its first heartbeat, which carries a lease round;
+/// returns the round's sequence number.
+fn tick_to_lease_round(leader: &mut RaftNode) -> u64 {
+    let mut seq = 0;
+    for _ in 0..3 {
+        for action in leader.step(Event::Tick).unwrap() {
+            if let raft_core::Action::Send {
+                message: raft_core::Message::ReadProbe(probe),
+                ..
+            } = action
+            {
+                seq = probe.seq;
+            }
+        }
+    }
+    seq
+}
+
 // Thesis 6.4.1: with lease reads on, a leader whose heartbeat round a
 // majority acknowledged answers a read at once, without a probe round of
 // its own, until the lease (the minimum election timeout divided by the
@@ -146,18 +164,7 @@ fn a_lease_read_is_answered_without_a_probe_round_while_the_lease_holds() {
     let mut leader = RaftNode::new(config);
     elect_and_settle(&mut leader);
     // The first heartbeat carries a lease round; node 2 acknowledges it.
-    let mut seq = 0;
-    for _ in 0..3 {
-        for action in leader.step(Event::Tick).unwrap() {
-            if let Action::Send {
-                message: raft_core::Message::ReadProbe(probe),
-                ..
-            } = action
-            {
-                seq = probe.seq;
-            }
-        }
-    }
+    let seq = tick_to_lease_round(&mut leader);
     assert!(seq > 0, "no lease round at the heartbeat");
     leader.step(msg(probe_reply(1, 2, seq))).unwrap();
     assert_eq!(
@@ -194,18 +201,7 @@ fn a_transfer_ends_the_lease() {
     use raft_core::Action;
     let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]).with_lease_reads(1000));
     elect_and_settle(&mut leader);
-    let mut seq = 0;
-    for _ in 0..3 {
-        for action in leader.step(Event::Tick).unwrap() {
-            if let Action::Send {
-                message: raft_core::Message::ReadProbe(probe),
-                ..
-            } = action
-            {
-                seq = probe.seq;
-            }
-        }
-    }
+    let seq = tick_to_lease_round(&mut leader);
     leader.step(msg(probe_reply(1, 2, seq))).unwrap();
     leader.step(msg(ae_reject(1, 3, 1, 0))).unwrap();
     leader.step(Event::TransferLeadership(3)).unwrap();

@@ -40,19 +40,7 @@ impl<D: SimDisk> Cluster<D> {
             heartbeat = heartbeat.max(u64::from(machine.config.heartbeat_interval()));
             batch = batch.min(machine.config.max_batch().max(1));
         }
-        let last = self
-            .machines
-            .values()
-            .filter_map(|machine| {
-                let log = machine
-                    .node
-                    .as_ref()
-                    .map(RaftNode::log)
-                    .or(machine.disk.as_ref())?;
-                Some(raft_core::RaftLog::last_index(log))
-            })
-            .max()
-            .unwrap_or(0);
+        let last = self.max_over_logs(raft_core::RaftLog::last_index);
         let batches = last.div_ceil(batch as u64);
         let chunk = self
             .machines
@@ -60,19 +48,7 @@ impl<D: SimDisk> Cluster<D> {
             .map(|machine| machine.config.snapshot_chunk_bytes() as u64)
             .min()
             .unwrap_or(1);
-        let snapshot_len = self
-            .machines
-            .values()
-            .filter_map(|machine| {
-                let log = machine
-                    .node
-                    .as_ref()
-                    .map(RaftNode::log)
-                    .or(machine.disk.as_ref())?;
-                Some(raft_core::RaftLog::snapshot_len(log))
-            })
-            .max()
-            .unwrap_or(0);
+        let snapshot_len = self.max_over_logs(raft_core::RaftLog::snapshot_len);
         let windows = snapshot_len.div_ceil(chunk.saturating_mul(8).max(1));
         4 * timeout + 2 * heartbeat * (batches + 2) + 2 * heartbeat * windows
     }
@@ -115,6 +91,23 @@ impl<D: SimDisk> Cluster<D> {
             failure
         })?;
         Ok(self.now - start)
+    }
+
+    /// The largest `measure` of any machine's log, running or down (its
+    /// disk).
+    fn max_over_logs(&self, measure: fn(&D) -> u64) -> u64 {
+        self.machines
+            .values()
+            .filter_map(|machine| {
+                machine
+                    .node
+                    .as_ref()
+                    .map(RaftNode::log)
+                    .or(machine.disk.as_ref())
+                    .map(measure)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// A leader committed in its term, and every node applied every
