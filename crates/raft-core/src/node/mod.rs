@@ -320,7 +320,8 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Feeds one event and returns the actions to carry out, in order.
     /// Deterministic: the same state and event always give the same actions.
-    /// Every write the step made is `sync`ed before it returns.
+    /// Every write the step made is `sync`ed before it returns (with
+    /// deferred sync, see [`flush`](Self::flush)).
     ///
     /// # Errors
     /// * [`Error::NotLeader`]: a proposal, read or membership request
