@@ -31,6 +31,8 @@ mod shapes;
 mod stats;
 mod suite;
 mod wal;
+mod wal_rounds;
+mod wal_threads;
 
 #[global_allocator]
 static GLOBAL: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::stats::{Samples, rate, ratio};
-use crate::{callgrind, cluster, leader_memory, raftrs, shapes::Shape, wal};
+use crate::{callgrind, cluster, leader_memory, raftrs, shapes::Shape, wal, wal_rounds};
 
 /// How much of everything to run.
 #[derive(Clone, Copy, Debug)]
@@ -233,47 +233,115 @@ fn cluster_instructions(plan: Plan, out: &mut String) {
 }
 
 fn wal_clusters(plan: Plan, out: &mut String) {
+    use wal_rounds::Calling;
     eprintln!("durable clusters ...");
     let scratch = tempfile::tempdir().unwrap();
-    let mut fsyncs = Samples::default();
-    fsyncs.push(wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget));
+    let start_fsyncs = wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget);
     let _ = writeln!(
         out,
         "### 3-node cluster on `WalLog`: commands applied on every node per second\n\n\
          Each node on its own log in a temp dir on the same disk, {:.1} s per run, \
-         {} rounds alternating. Ours through `step` runs the peer's very code; \
-         ours through `step_many` hands each node everything that arrived in a \
-         round at once (one fsync per node per round). Raw fsync limit of this \
-         disk in this run: **{}** 91 B write + `sync_data` per second at the \
+         {} rounds alternating the five drivers (A B C D E, A B C D E ...). \
+         *`step`*: ours runs the peer's very code (one `step` per delivered \
+         message, every step syncs). The round drivers hand each node, once per \
+         delivery round, everything sent to it so far: *`step_many`* in one call \
+         (one fsync per node per round, sends after the sync); *`step` + `flush`* \
+         with `with_deferred_sync(true)`, one `step` per event (the raft-io 1.0 \
+         calling style) then one `flush` per node per round (group commit, and the \
+         leader's appends leave before its own fsync, thesis 10.2.1); \
+         *`step_many` + `flush`* the same with one `step_many`. Raw fsync limit of \
+         this disk in this run: **{}** 91 B write + `sync_data` per second at the \
          start, {{END_FSYNCS}} at the end (one proposal in flight needs three \
-         fsyncs in sequence).\n",
+         fsyncs in sequence without the parallel leader write, two with it).\n",
         plan.wal_budget.as_secs_f64(),
-        plan.rounds.min(3),
-        rate(fsyncs.median()),
+        plan.rounds,
+        rate(start_fsyncs),
     );
     let _ = writeln!(
         out,
-        "| in flight | ours, `step` | ours, `step_many` | raft-io 1.0, `step` | ours `step`/peer | ours `step_many`/peer |\n|---:|---:|---:|---:|---:|---:|"
+        "| in flight | ours, `step` | ours, `step_many` | ours, `step` + `flush` (deferred) | ours, `step_many` + `flush` (deferred) | raft-io 1.0, `step` |\n|---:|---:|---:|---:|---:|---:|"
     );
+    let mut ratios = String::new();
     for window in [1, 64] {
-        let (mut step, mut many, mut peer) = (Runs::default(), Runs::default(), Runs::default());
-        for _ in 0..plan.rounds.min(3) {
-            step.push(wal::ours::cluster(window, plan.wal_budget));
-            many.push(wal::ours_step_many(window, plan.wal_budget));
-            peer.push(wal::peer::cluster(window, plan.wal_budget));
+        let mut runs: [Runs; 5] = Default::default();
+        for _ in 0..plan.rounds {
+            runs[0].push(wal::ours::cluster(window, plan.wal_budget));
+            runs[1].push(wal_rounds::run(Calling::StepMany, window, plan.wal_budget));
+            runs[2].push(wal_rounds::run(
+                Calling::StepThenFlush,
+                window,
+                plan.wal_budget,
+            ));
+            runs[3].push(wal_rounds::run(
+                Calling::StepManyThenFlush,
+                window,
+                plan.wal_budget,
+            ));
+            runs[4].push(wal::peer::cluster(window, plan.wal_budget));
         }
+        let cells: Vec<String> = runs.iter().map(Runs::throughput_cell).collect();
+        let _ = writeln!(out, "| {window} | {} |", cells.join(" | "));
+        let peer = &runs[4].per_second;
         let _ = writeln!(
-            out,
-            "| {window} | {} | {} | {} | **{}** | **{}** |",
-            step.throughput_cell(),
-            many.throughput_cell(),
-            peer.throughput_cell(),
-            ratio(&step.per_second, &peer.per_second),
-            ratio(&many.per_second, &peer.per_second)
+            ratios,
+            "| {window} | {} | {} | {} | {} | **{}** | **{}** |",
+            ratio(&runs[0].per_second, peer),
+            ratio(&runs[1].per_second, peer),
+            ratio(&runs[2].per_second, peer),
+            ratio(&runs[3].per_second, peer),
+            ratio(&runs[2].per_second, &runs[0].per_second),
+            ratio(&runs[3].per_second, &runs[1].per_second),
         );
     }
+    let _ = writeln!(
+        out,
+        "\nRatios of the medians. Targets (issue 10): at 64 in flight a batching \
+         path (`step_many`, `step` + `flush`) ≥ 20× raft-io 1.0; at 1 in flight, \
+         deferred ≥ 1.5× our `step` figure (the parallel leader write).\n\n\
+         | in flight | `step`/peer | `step_many`/peer | `step`+`flush`/peer | `step_many`+`flush`/peer | `step`+`flush` / ours `step` | `step_many`+`flush` / ours `step_many` |\n|---:|---:|---:|---:|---:|---:|---:|\n{ratios}"
+    );
+    wal_threaded(plan, out);
     let end = wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget);
     *out = out.replace("{END_FSYNCS}", &rate(end));
+}
+
+/// Our four calling styles with a thread per node, where the nodes' fsyncs
+/// can overlap: the parallel leader write shows here, not on one thread.
+fn wal_threaded(plan: Plan, out: &mut String) {
+    use wal_rounds::Calling;
+    const STYLES: [Calling; 4] = [
+        Calling::Step,
+        Calling::StepMany,
+        Calling::StepThenFlush,
+        Calling::StepManyThenFlush,
+    ];
+    let _ = writeln!(
+        out,
+        "\n#### The same cluster with one thread per node (ours)\n\n\
+         One thread per node, so the three nodes' fsyncs may overlap as on three \
+         machines (they still share this one disk); each thread hands its node \
+         everything queued for it in one of the styles above. {} rounds \
+         alternating the four styles. The deferred/non-deferred ratio at 1 in \
+         flight is the gain of the parallel leader write.\n\n\
+         | in flight | `step` | `step_many` | `step` + `flush` (deferred) | `step_many` + `flush` (deferred) | `step`+`flush` / `step` | `step_many`+`flush` / `step_many` |\n|---:|---:|---:|---:|---:|---:|---:|",
+        plan.rounds
+    );
+    for window in [1, 64] {
+        let mut runs: [Runs; 4] = Default::default();
+        for _ in 0..plan.rounds {
+            for (runs, calling) in runs.iter_mut().zip(STYLES) {
+                runs.push(crate::wal_threads::run(calling, window, plan.wal_budget));
+            }
+        }
+        let cells: Vec<String> = runs.iter().map(Runs::throughput_cell).collect();
+        let _ = writeln!(
+            out,
+            "| {window} | {} | **{}** | **{}** |",
+            cells.join(" | "),
+            ratio(&runs[2].per_second, &runs[0].per_second),
+            ratio(&runs[3].per_second, &runs[1].per_second)
+        );
+    }
     let _ = writeln!(out);
 }
 
