@@ -7,7 +7,7 @@
 //! ```text
 //! raft-bench suite [--quick] [--only LIST] [--docs PATH]
 //!                       everything (or the sections in LIST: shapes, clusters,
-//!                       cluster-instructions, wal, recovery, memory); prints the
+//!                       cluster-instructions, wal, recovery, memory, snapshot); prints the
 //!                       tables with ratios; --docs rewrites them in PATH (not with --only)
 //! raft-bench shape NAME ours|peer ITERATIONS        one shape, one implementation
 //!                       (what callgrind runs; prints its allocations)
@@ -28,6 +28,7 @@ mod docs;
 mod leader_memory;
 mod raftrs;
 mod shapes;
+mod snapshot_stream;
 mod stats;
 mod suite;
 mod wal;
@@ -86,6 +87,9 @@ fn main() {
                 eprintln!("rewrote the tables in {path}");
             }
         }
+        // The children of the snapshot catch-up (`snapshot_stream`).
+        ["snapshot-follower"] => snapshot_stream::follower(),
+        ["pipe-sink"] => snapshot_stream::pipe_sink(),
         ["shape", name, which, iterations] => {
             let shape = shapes::Shape::parse(name).expect("unknown shape");
             let iterations: u64 = iterations.parse().expect("iterations");

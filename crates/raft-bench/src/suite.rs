@@ -20,6 +20,8 @@ pub(crate) struct Plan {
     pub(crate) wal_budget: Duration,
     /// Entries for recovery and leader memory.
     pub(crate) entries: u64,
+    /// Bytes of the snapshot a follower catches up.
+    pub(crate) snapshot_bytes: usize,
 }
 
 impl Plan {
@@ -29,6 +31,7 @@ impl Plan {
         cluster_commands: 20_000,
         wal_budget: Duration::from_millis(1500),
         entries: wal::RECOVERY_ENTRIES,
+        snapshot_bytes: 1 << 30,
     };
 
     /// A smoke run: the same tables, smaller and fewer.
@@ -37,6 +40,7 @@ impl Plan {
         cluster_commands: 2_000,
         wal_budget: Duration::from_millis(300),
         entries: 100_000,
+        snapshot_bytes: 64 << 20,
     };
 }
 
@@ -45,13 +49,14 @@ impl Plan {
 type Section = fn(Plan, &mut String);
 
 /// The sections, by the names `--only` takes, in table order.
-pub(crate) const SECTIONS: [(&str, Section); 6] = [
+pub(crate) const SECTIONS: [(&str, Section); 7] = [
     ("shapes", step_shapes),
     ("clusters", memory_clusters),
     ("cluster-instructions", cluster_instructions),
     ("wal", wal_clusters),
     ("recovery", recovery),
     ("memory", leader_memory),
+    ("snapshot", snapshot_catch_up),
 ];
 
 /// Runs the sections `wanted` accepts and returns the markdown of their
@@ -411,5 +416,68 @@ fn leader_memory(plan: Plan, out: &mut String) {
         } else {
             String::new()
         }
+    );
+}
+
+fn snapshot_catch_up(plan: Plan, out: &mut String) {
+    use crate::snapshot_stream as stream;
+    const CHUNK: usize = 1 << 20;
+    let bytes = plan.snapshot_bytes;
+    let mib = |bytes: f64| bytes / 1_048_576.0;
+    eprintln!("snapshot catch-up of {:.0} MiB ...", mib(bytes as f64));
+    let (mut streamed, mut copied, mut piped) =
+        (Samples::default(), Samples::default(), Samples::default());
+    let mut last = None;
+    let rounds = plan.rounds.min(3);
+    for _ in 0..rounds {
+        copied.push(stream::memcpy(bytes).as_secs_f64() * 1e3);
+        piped.push(stream::pipe(bytes).as_secs_f64() * 1e3);
+        let catch_up = stream::catch_up(bytes, CHUNK);
+        streamed.push(catch_up.elapsed.as_secs_f64() * 1e3);
+        last = Some(catch_up);
+    }
+    let Some(last) = last else { return };
+    let throughput = |ms: &Samples| format!("{:.0} MiB/s", mib(bytes as f64) / (ms.median() / 1e3));
+    let _ = writeln!(
+        out,
+        "### Snapshot catch-up: a fresh follower installs a {:.0} MiB snapshot in {} KiB chunks\n\n\
+         Leader (node 1 of 2) on a `MemoryLog` holding the snapshot, in this \
+         process; the follower, fresh, in a child process \
+         (`raft-bench snapshot-follower`); every message a raft-wire frame over \
+         the child's stdin/stdout pipes, the follower answering each. Timed from \
+         the leader's election to the chunk reply that says installed; {rounds} \
+         rounds alternating with the raw copies of the same bytes: a `memcpy` in \
+         process, and 1 MiB writes through a pipe to a child that discards them.\n\n\
+         | | time | throughput | streamed / this |\n|---|---:|---:|---:|\n\
+         | streamed catch-up ({} chunks) | {} | {} | |\n\
+         | `memcpy` | {} | {} | **{}** |\n\
+         | pipe to a child | {} | {} | **{}** |\n",
+        mib(bytes as f64),
+        CHUNK / 1024,
+        last.chunks,
+        streamed.cell(|v| format!("{v:.0} ms")),
+        throughput(&streamed),
+        copied.cell(|v| format!("{v:.0} ms")),
+        throughput(&copied),
+        ratio(&streamed, &copied),
+        piped.cell(|v| format!("{v:.0} ms")),
+        throughput(&piped),
+        ratio(&streamed, &piped),
+    );
+    let _ = writeln!(
+        out,
+        "Peak memory of the last round (`VmHWM` of each process; the leader's \
+         reset after its log was built, so it covers the stream; heap peaks from \
+         the counting allocator):\n\n\
+         | side | peak RSS | heap peak | snapshot size |\n|---|---:|---:|---:|\n\
+         | leader | {:.0} MiB | {:.0} MiB above the {:.0} MiB its log held before | {:.0} MiB |\n\
+         | follower | {:.0} MiB | {:.0} MiB | {:.0} MiB |\n",
+        last.leader_hwm_kib as f64 / 1024.0,
+        mib(last.leader_heap_peak as f64),
+        mib(last.leader_heap_before as f64),
+        mib(bytes as f64),
+        last.follower_hwm_kib as f64 / 1024.0,
+        mib(last.follower_heap_peak as f64),
+        mib(bytes as f64),
     );
 }
