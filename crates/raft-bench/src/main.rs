@@ -12,6 +12,8 @@
 //! raft-bench shape NAME ours|peer ITERATIONS        one shape, one implementation
 //!                       (what callgrind runs; prints its allocations)
 //! raft-bench cluster ours|peer|raft-rs NODES IN_FLIGHT COMMANDS   one in-memory cluster run
+//! raft-bench wal rounds|threads step|step-many|step-flush|step-many-flush IN_FLIGHT MILLIS
+//!                       one run of our 3-node WalLog cluster
 //! ```
 
 #![allow(
@@ -90,6 +92,24 @@ fn main() {
         // The children of the snapshot catch-up (`snapshot_stream`).
         ["snapshot-follower"] => snapshot_stream::follower(),
         ["pipe-sink"] => snapshot_stream::pipe_sink(),
+        ["wal", driver, style, window, millis] => {
+            let calling = wal_rounds::Calling::parse(style).expect("unknown calling style");
+            let (window, budget) = (
+                window.parse().unwrap(),
+                std::time::Duration::from_millis(millis.parse().unwrap()),
+            );
+            let sample = match *driver {
+                "rounds" => wal_rounds::run(calling, window, budget),
+                "threads" => wal_threads::run(calling, window, budget),
+                other => panic!("unknown driver {other}"),
+            };
+            println!(
+                "{driver} {style}: {} applied in {:?}: {:.0}/s",
+                sample.applied,
+                sample.elapsed,
+                sample.per_second()
+            );
+        }
         ["shape", name, which, iterations] => {
             let shape = shapes::Shape::parse(name).expect("unknown shape");
             let iterations: u64 = iterations.parse().expect("iterations");

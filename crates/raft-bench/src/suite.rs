@@ -307,7 +307,9 @@ fn wal_clusters(plan: Plan, out: &mut String) {
     );
     wal_threaded(plan, out);
     let end = wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget);
+    let parallel = wal::raw_parallel_fsyncs_per_second(scratch.path(), 3, plan.wal_budget);
     *out = out.replace("{END_FSYNCS}", &rate(end));
+    *out = out.replace("{PARALLEL_FSYNCS}", &rate(parallel));
 }
 
 /// Our four calling styles with a thread per node, where the nodes' fsyncs
@@ -327,7 +329,10 @@ fn wal_threaded(plan: Plan, out: &mut String) {
          machines (they still share this one disk); each thread hands its node \
          everything queued for it in one of the styles above. {} rounds \
          alternating the four styles. The deferred/non-deferred ratio at 1 in \
-         flight is the gain of the parallel leader write.\n\n\
+         flight is the gain of the parallel leader write. Raw fsyncs with three \
+         threads syncing their own files at once (measured at the end): \
+         **{{PARALLEL_FSYNCS}}** per second per thread, against the one-thread \
+         rate above: how much this disk lets three nodes' syncs overlap.\n\n\
          | in flight | `step` | `step_many` | `step` + `flush` (deferred) | `step_many` + `flush` (deferred) | `step`+`flush` / `step` | `step_many`+`flush` / `step_many` |\n|---:|---:|---:|---:|---:|---:|---:|",
         plan.rounds
     );

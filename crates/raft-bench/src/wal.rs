@@ -26,6 +26,28 @@ pub(crate) fn raw_fsyncs_per_second(dir: &Path, budget: Duration) -> f64 {
     syncs as f64 / started.elapsed().as_secs_f64()
 }
 
+/// `raw_fsyncs_per_second` on `threads` files at once, one thread each:
+/// the mean rate per thread. Near the one-thread rate, fsyncs of different
+/// files overlap on this disk; near that rate over `threads`, the disk (or
+/// the file system's journal) serializes them, and neither three nodes on
+/// it nor the parallel leader write can overlap their syncs.
+pub(crate) fn raw_parallel_fsyncs_per_second(dir: &Path, threads: usize, budget: Duration) -> f64 {
+    let rates: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let dir = dir.join(format!("parallel-{thread}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                scope.spawn(move || raw_fsyncs_per_second(&dir, budget))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    rates.iter().sum::<f64>() / rates.len().max(1) as f64
+}
+
 /// Instantiates the durable workloads for one crate with the raft-io 1.0 API.
 macro_rules! wal_workloads {
     ($module:ident, $krate:ident, $wal:path, $shapes:path, $cluster:path) => {

@@ -27,28 +27,45 @@ pub(crate) enum Calling {
 }
 
 impl Calling {
+    /// The style called `name` on the command line.
+    pub(crate) fn parse(name: &str) -> Option<Calling> {
+        match name {
+            "step" => Some(Calling::Step),
+            "step-many" => Some(Calling::StepMany),
+            "step-flush" => Some(Calling::StepThenFlush),
+            "step-many-flush" => Some(Calling::StepManyThenFlush),
+            _ => None,
+        }
+    }
+
     fn deferred(self) -> bool {
         matches!(self, Calling::StepThenFlush | Calling::StepManyThenFlush)
     }
 
-    /// Hands `events` to `node` this way, its actions into `out`.
-    pub(crate) fn handle(
+    /// Hands `events` to `node` this way, its actions into `out`; with a
+    /// deferred style, what may leave before the sync (the leader's
+    /// appends), to be sent before `finish`.
+    pub(crate) fn step(
         self,
         node: &mut RaftNode<WalLog>,
         events: impl Iterator<Item = Event>,
         out: &mut Vec<Action>,
     ) {
         match self {
-            Calling::Step => events.for_each(|event| node.step_into(event, out).unwrap()),
-            Calling::StepMany => node.step_many_into(events, out).unwrap(),
-            Calling::StepThenFlush => {
+            Calling::Step | Calling::StepThenFlush => {
                 events.for_each(|event| node.step_into(event, out).unwrap());
-                node.flush_into(out).unwrap();
             }
-            Calling::StepManyThenFlush => {
+            Calling::StepMany | Calling::StepManyThenFlush => {
                 node.step_many_into(events, out).unwrap();
-                node.flush_into(out).unwrap();
             }
+        }
+    }
+
+    /// After `step` and sending what it gave: the deferred styles' one
+    /// `flush` (one sync), its actions into `out`.
+    pub(crate) fn finish(self, node: &mut RaftNode<WalLog>, out: &mut Vec<Action>) {
+        if self.deferred() {
+            node.flush_into(out).unwrap();
         }
     }
 }
@@ -64,13 +81,15 @@ pub(crate) struct Rounds {
 
 impl Rounds {
     /// Three nodes on their own logs under `dir`, node 1 elected (only it is
-    /// ticked, and only when nothing is in flight), every node caught up.
-    pub(crate) fn elected(dir: &Path, calling: Calling) -> Rounds {
+    /// ticked, and only when nothing is in flight), every node caught up;
+    /// heartbeats every 3 ticks, elections (and check-quorum) after
+    /// `election_timeout` ticks.
+    pub(crate) fn elected(dir: &Path, calling: Calling, election_timeout: u32) -> Rounds {
         let nodes = (1..=3)
             .map(|id| {
                 let peers = (1..=3).filter(move |&peer| peer != id);
                 let config = RaftConfig::new(id, peers)
-                    .with_election_timeout(10, 10)
+                    .with_election_timeout(election_timeout, election_timeout)
                     .with_heartbeat_interval(3)
                     .with_deferred_sync(calling.deferred());
                 let log = WalLog::open(dir.join(format!("node-{id}"))).unwrap();
@@ -84,7 +103,7 @@ impl Rounds {
             calling,
             out: Vec::new(),
         };
-        for _ in 0..10_000 {
+        for _ in 0..100 * election_timeout {
             let caught_up = rounds.nodes[0].is_leader()
                 && rounds.nodes[0].commit_index() > 0
                 && rounds
@@ -111,27 +130,34 @@ impl Rounds {
             if events.is_empty() {
                 continue;
             }
-            let node = &mut self.nodes[index];
             let mut out = std::mem::take(&mut self.out);
-            self.calling.handle(node, events.into_iter(), &mut out);
-            for action in out.drain(..) {
-                match action {
-                    Action::Send { to, message } => {
-                        if let Some(inbox) = usize::try_from(to - 1)
-                            .ok()
-                            .and_then(|i| self.inboxes.get_mut(i))
-                        {
-                            inbox.push(Event::Message(message));
-                        }
-                    }
-                    Action::Apply { command, .. } => {
-                        std::hint::black_box(command);
-                        self.applied[index] += 1;
-                    }
-                    _ => {}
-                }
-            }
+            self.calling
+                .step(&mut self.nodes[index], events.into_iter(), &mut out);
+            self.dispatch(index, &mut out);
+            self.calling.finish(&mut self.nodes[index], &mut out);
+            self.dispatch(index, &mut out);
             self.out = out;
+        }
+    }
+
+    /// Queues node `index`'s sends and counts its applies.
+    fn dispatch(&mut self, index: usize, out: &mut Vec<Action>) {
+        for action in out.drain(..) {
+            match action {
+                Action::Send { to, message } => {
+                    if let Some(inbox) = usize::try_from(to - 1)
+                        .ok()
+                        .and_then(|i| self.inboxes.get_mut(i))
+                    {
+                        inbox.push(Event::Message(message));
+                    }
+                }
+                Action::Apply { command, .. } => {
+                    std::hint::black_box(command);
+                    self.applied[index] += 1;
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -140,7 +166,7 @@ impl Rounds {
 /// the start of each round) for `budget`; commands applied on every node.
 pub(crate) fn run(calling: Calling, window: u64, budget: Duration) -> Sample {
     let dir = tempfile::tempdir().unwrap();
-    let mut rounds = Rounds::elected(dir.path(), calling);
+    let mut rounds = Rounds::elected(dir.path(), calling, 10);
     let base = rounds.nodes[0].commit_index();
     let mut proposed = 0u64;
     let before = crate::alloc_counter::now();
@@ -179,7 +205,7 @@ mod tests {
             }
         }
         let dir = tempfile::tempdir().unwrap();
-        let mut rounds = Rounds::elected(dir.path(), Calling::StepThenFlush);
+        let mut rounds = Rounds::elected(dir.path(), Calling::StepThenFlush, 10);
         let sent = rounds.nodes[0]
             .step(Event::Propose(vec![1; PAYLOAD]))
             .unwrap();

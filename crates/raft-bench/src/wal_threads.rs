@@ -8,18 +8,39 @@
 //! nothing), hands it to its node in one of the `Calling` styles and
 //! forwards the sends. Node 1, the leader, keeps `window` proposals in
 //! flight and ticks only when idle for 2 ms (so a heartbeat carries the
-//! last commit index).
+//! last commit index); elections and check-quorum take 1,000 ticks.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use raft_core::{Action, Event, RaftNode};
+use raft_core::{Action, Event, RaftLog, RaftNode};
 use raft_log_wal::WalLog;
 
 use crate::cluster::{PAYLOAD, Sample};
 use crate::wal_rounds::{Calling, Rounds};
+
+/// Sends what `out` holds to the peers; returns the applies in it.
+fn dispatch(out: &mut Vec<Action>, peers: &[Sender<Event>]) -> u64 {
+    let mut applied = 0;
+    for action in out.drain(..) {
+        match action {
+            Action::Send { to, message } => {
+                if let Some(peer) = usize::try_from(to - 1).ok().and_then(|i| peers.get(i)) {
+                    // A peer that already stopped drops it, as a network would.
+                    let _ = peer.send(Event::Message(message));
+                }
+            }
+            Action::Apply { command, .. } => {
+                std::hint::black_box(command);
+                applied += 1;
+            }
+            _ => {}
+        }
+    }
+    applied
+}
 
 /// Runs one node until `stop`; returns the commands it applied.
 fn node_loop(
@@ -49,22 +70,21 @@ fn node_loop(
             }
         }
         events.extend(inbox.try_iter());
-        calling.handle(&mut node, events.drain(..), &mut out);
-        for action in out.drain(..) {
-            match action {
-                Action::Send { to, message } => {
-                    if let Some(peer) = usize::try_from(to - 1).ok().and_then(|i| peers.get(i)) {
-                        // A peer that already stopped drops it, as a network would.
-                        let _ = peer.send(Event::Message(message));
-                    }
-                }
-                Action::Apply { command, .. } => {
-                    std::hint::black_box(command);
-                    applied += 1;
-                }
-                _ => {}
-            }
-        }
+        calling.step(&mut node, events.drain(..), &mut out);
+        // The leader's appends leave before its own sync (deferred styles).
+        applied += dispatch(&mut out, &peers);
+        calling.finish(&mut node, &mut out);
+        applied += dispatch(&mut out, &peers);
+    }
+    if std::env::var_os("WAL_THREADS_DEBUG").is_some() {
+        eprintln!(
+            "node {}: {:?} term {} commit {} last {} applied {applied} proposed {proposed}",
+            node.id(),
+            node.role(),
+            node.term(),
+            node.commit_index(),
+            node.log().last_index()
+        );
     }
     applied
 }
@@ -73,7 +93,9 @@ fn node_loop(
 /// every node per second of the run.
 pub(crate) fn run(calling: Calling, window: u64, budget: Duration) -> Sample {
     let dir = tempfile::tempdir().unwrap();
-    let nodes = Rounds::elected(dir.path(), calling).nodes;
+    // Ticks come every 2 ms of idleness: check-quorum after 10 ticks would
+    // depose a leader whose followers are a few dozen fsyncs behind.
+    let nodes = Rounds::elected(dir.path(), calling, 1000).nodes;
     let (senders, receivers): (Vec<_>, Vec<_>) = nodes.iter().map(|_| mpsc::channel()).unzip();
     let stop = Arc::new(AtomicBool::new(false));
     let before = crate::alloc_counter::now();
