@@ -268,6 +268,9 @@ pub(crate) fn catch_up(bytes: usize, chunk_bytes: usize) -> CatchUp {
         leader_heap_peak,
         leader_heap_before,
         follower_hwm_kib: fields.get(1).copied().unwrap_or(0),
-        follower_heap_peak: fields.get(2).copied().unwrap_or(0) as usize,
+        follower_heap_peak: fields
+            .get(2)
+            .and_then(|&heap| usize::try_from(heap).ok())
+            .unwrap_or(0),
     }
 }
