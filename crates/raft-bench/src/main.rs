@@ -90,7 +90,8 @@ fn main() {
             }
         }
         // The children of the snapshot catch-up (`snapshot_stream`).
-        ["snapshot-follower"] => snapshot_stream::follower(),
+        ["snapshot-follower"] => snapshot_stream::follower(None),
+        ["snapshot-follower", dir] => snapshot_stream::follower(Some(dir)),
         ["pipe-sink"] => snapshot_stream::pipe_sink(),
         ["wal", driver, style, window, millis] => {
             let calling = wal_rounds::Calling::parse(style).expect("unknown calling style");

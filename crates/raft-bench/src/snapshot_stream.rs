@@ -4,9 +4,11 @@
 //! each side's peak memory is its own process's. Messages travel as
 //! raft-wire frames over the child's stdin/stdout pipes.
 //!
-//! Against, in the same run: a `memcpy` of the same bytes (in process) and
+//! The follower runs on a `MemoryLog`, or on a `WalLog` in a temp dir.
+//! Against, in the same run: a `memcpy` of the same bytes (in process),
 //! the same bytes written through a pipe to a child that discards them
-//! (`raft-bench pipe-sink`), the floor of any transfer over this path.
+//! (`raft-bench pipe-sink`), the floor of any transfer over this path, and
+//! written to a file and synced, the floor of storing them.
 //!
 //! Memory: each side reads its `VmHWM` (peak resident set) from
 //! `/proc/self/status`; the leader resets it (`5` into
@@ -14,6 +16,7 @@
 //! the stream only. The counting allocator gives each side's heap peak too.
 
 use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -75,9 +78,9 @@ pub(crate) fn memcpy(bytes: usize) -> Duration {
     elapsed
 }
 
-fn child(mode: &str, stdin: Stdio) -> Child {
+fn child(args: &[&str], stdin: Stdio) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .arg(mode)
+        .args(args)
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -89,7 +92,7 @@ fn child(mode: &str, stdin: Stdio) -> Child {
 /// that reads and discards them, until it has read them all.
 pub(crate) fn pipe(bytes: usize) -> Duration {
     let buffer = vec![0x5a_u8; 1 << 20];
-    let mut sink = child("pipe-sink", Stdio::piped());
+    let mut sink = child(&["pipe-sink"], Stdio::piped());
     let mut stdin = sink.stdin.take().unwrap();
     let started = Instant::now();
     let mut left = bytes;
@@ -130,13 +133,23 @@ fn write_message(writer: &mut impl Write, message: &Message, frame: &mut Vec<u8>
     writer.write_all(frame).unwrap();
 }
 
-/// `raft-bench snapshot-follower`: node 2 of {1, 2} on a fresh `MemoryLog`.
-/// Answers every frame on stdin with the frames of what it sends, then an
-/// empty frame (the end of that answer). At the end of stdin it writes the
-/// line `installed BYTES hwm KIB heap BYTES` after its last answer.
-pub(crate) fn follower() {
+/// `raft-bench snapshot-follower [DIR]`: node 2 of {1, 2}, fresh, on a
+/// `MemoryLog` (or a `WalLog` in `DIR`). Answers every frame on stdin with
+/// the frames of what it sends, then an empty frame (the end of that
+/// answer). At the end of stdin it writes the line
+/// `installed BYTES hwm KIB heap BYTES` after its last answer.
+pub(crate) fn follower(wal_dir: Option<&str>) {
     let config = RaftConfig::new(2, [1]).with_election_timeout(1_000_000, 1_000_000);
-    let mut node = RaftNode::new(config);
+    match wal_dir {
+        Some(dir) => serve(RaftNode::with_log(
+            config,
+            raft_log_wal::WalLog::open(dir).unwrap(),
+        )),
+        None => serve(RaftNode::new(config)),
+    }
+}
+
+fn serve<L: RaftLog>(mut node: RaftNode<L>) {
     let mut input = BufReader::with_capacity(1 << 20, std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
     let (mut buf, mut frame, mut out) = (Vec::new(), Vec::new(), Vec::new());
@@ -160,6 +173,26 @@ pub(crate) fn follower() {
     );
     output.write_all(report.as_bytes()).unwrap();
     output.flush().unwrap();
+}
+
+/// Time to write `bytes` bytes to a new file under `dir` in 1 MiB writes
+/// and `sync_data` it: the floor of storing the snapshot durably.
+pub(crate) fn file_write_sync(dir: &Path, bytes: usize) -> Duration {
+    let buffer = vec![0x5a_u8; 1 << 20];
+    let path = dir.join("raw-snapshot");
+    let started = Instant::now();
+    let mut file = std::fs::File::create(&path).unwrap();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(buffer.len());
+        file.write_all(&buffer[..n]).unwrap();
+        left -= n;
+    }
+    file.sync_data().unwrap();
+    let elapsed = started.elapsed();
+    drop(file);
+    std::fs::remove_file(path).unwrap();
+    elapsed
 }
 
 /// Node 1 of {1, 2} on a `MemoryLog` holding a `bytes`-byte snapshot at
@@ -194,11 +227,18 @@ fn read_answer(reader: &mut impl Read, buf: &mut Vec<u8>, into: &mut Vec<Message
 }
 
 /// Streams a `bytes`-byte snapshot in `chunk_bytes` chunks to a fresh
-/// follower in a child process; times it from the leader's election to the
-/// follower's "installed".
-pub(crate) fn catch_up(bytes: usize, chunk_bytes: usize) -> CatchUp {
+/// follower in a child process (on a `WalLog` in a fresh temp dir with
+/// `on_wal`); times it from the leader's election to the follower's
+/// "installed".
+pub(crate) fn catch_up(bytes: usize, chunk_bytes: usize, on_wal: bool) -> CatchUp {
     let mut leader = leader_node(bytes, chunk_bytes);
-    let mut process = child("snapshot-follower", Stdio::piped());
+    let dir = tempfile::tempdir().unwrap();
+    let wal_dir = dir.path().join("follower");
+    let mut args = vec!["snapshot-follower"];
+    if on_wal {
+        args.push(wal_dir.to_str().unwrap());
+    }
+    let mut process = child(&args, Stdio::piped());
     let mut to_follower: BufWriter<ChildStdin> =
         BufWriter::with_capacity(1 << 20, process.stdin.take().unwrap());
     let mut from_follower: BufReader<ChildStdout> = BufReader::new(process.stdout.take().unwrap());

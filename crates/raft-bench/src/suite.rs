@@ -430,59 +430,80 @@ fn snapshot_catch_up(plan: Plan, out: &mut String) {
     let bytes = plan.snapshot_bytes;
     let mib = |bytes: f64| bytes / 1_048_576.0;
     eprintln!("snapshot catch-up of {:.0} MiB ...", mib(bytes as f64));
-    let (mut streamed, mut copied, mut piped) =
-        (Samples::default(), Samples::default(), Samples::default());
-    let mut last = None;
+    let scratch = tempfile::tempdir().unwrap();
+    // Alternating: memcpy, pipe, file + fsync, streamed to a MemoryLog
+    // follower, streamed to a WalLog follower; then again.
+    let mut times: [Samples; 5] = Default::default();
+    let mut last: [Option<stream::CatchUp>; 2] = [None, None];
     let rounds = plan.rounds.min(3);
     for _ in 0..rounds {
-        copied.push(stream::memcpy(bytes).as_secs_f64() * 1e3);
-        piped.push(stream::pipe(bytes).as_secs_f64() * 1e3);
-        let catch_up = stream::catch_up(bytes, CHUNK);
-        streamed.push(catch_up.elapsed.as_secs_f64() * 1e3);
-        last = Some(catch_up);
+        times[0].push(stream::memcpy(bytes).as_secs_f64() * 1e3);
+        times[1].push(stream::pipe(bytes).as_secs_f64() * 1e3);
+        times[2].push(stream::file_write_sync(scratch.path(), bytes).as_secs_f64() * 1e3);
+        for (slot, on_wal) in [(0, false), (1, true)] {
+            let catch_up = stream::catch_up(bytes, CHUNK, on_wal);
+            times[3 + slot].push(catch_up.elapsed.as_secs_f64() * 1e3);
+            last[slot] = Some(catch_up);
+        }
     }
-    let Some(last) = last else { return };
+    let [Some(memory), Some(wal)] = last else {
+        return;
+    };
     let throughput = |ms: &Samples| format!("{:.0} MiB/s", mib(bytes as f64) / (ms.median() / 1e3));
+    let row = |name: String, samples: &Samples| {
+        format!(
+            "| {name} | {} | {} | {} | {} |\n",
+            samples.cell(|v| format!("{v:.0} ms")),
+            throughput(samples),
+            ratio(&times[3], samples),
+            ratio(&times[4], samples),
+        )
+    };
     let _ = writeln!(
         out,
         "### Snapshot catch-up: a fresh follower installs a {:.0} MiB snapshot in {} KiB chunks\n\n\
          Leader (node 1 of 2) on a `MemoryLog` holding the snapshot, in this \
          process; the follower, fresh, in a child process \
-         (`raft-bench snapshot-follower`); every message a raft-wire frame over \
-         the child's stdin/stdout pipes, the follower answering each. Timed from \
-         the leader's election to the chunk reply that says installed; {rounds} \
-         rounds alternating with the raw copies of the same bytes: a `memcpy` in \
-         process, and 1 MiB writes through a pipe to a child that discards them.\n\n\
-         | | time | throughput | streamed / this |\n|---|---:|---:|---:|\n\
-         | streamed catch-up ({} chunks) | {} | {} | |\n\
-         | `memcpy` | {} | {} | **{}** |\n\
-         | pipe to a child | {} | {} | **{}** |\n",
+         (`raft-bench snapshot-follower [DIR]`) on a `MemoryLog` or a `WalLog` in a \
+         temp dir; every message a raft-wire frame over the child's stdin/stdout \
+         pipes, the follower answering each. Timed from the leader's election \
+         to the chunk reply that says installed ({} chunks); {rounds} rounds \
+         alternating with the raw copies of the same bytes: a `memcpy` in process, \
+         1 MiB writes through a pipe to a child that discards them, and 1 MiB \
+         writes to a file then one `sync_data`.\n\n\
+         | | time | throughput | `MemoryLog` catch-up / this | `WalLog` catch-up / this |\n|---|---:|---:|---:|---:|\n{}{}{}{}{}",
         mib(bytes as f64),
         CHUNK / 1024,
-        last.chunks,
-        streamed.cell(|v| format!("{v:.0} ms")),
-        throughput(&streamed),
-        copied.cell(|v| format!("{v:.0} ms")),
-        throughput(&copied),
-        ratio(&streamed, &copied),
-        piped.cell(|v| format!("{v:.0} ms")),
-        throughput(&piped),
-        ratio(&streamed, &piped),
+        memory.chunks,
+        row("streamed, follower on `MemoryLog`".into(), &times[3]),
+        row("streamed, follower on `WalLog`".into(), &times[4]),
+        row("`memcpy`".into(), &times[0]),
+        row("pipe to a child".into(), &times[1]),
+        row("file write + `sync_data`".into(), &times[2]),
     );
     let _ = writeln!(
         out,
         "Peak memory of the last round (`VmHWM` of each process; the leader's \
          reset after its log was built, so it covers the stream; heap peaks from \
          the counting allocator):\n\n\
-         | side | peak RSS | heap peak | snapshot size |\n|---|---:|---:|---:|\n\
-         | leader | {:.0} MiB | {:.0} MiB above the {:.0} MiB its log held before | {:.0} MiB |\n\
-         | follower | {:.0} MiB | {:.0} MiB | {:.0} MiB |\n",
-        last.leader_hwm_kib as f64 / 1024.0,
-        mib(last.leader_heap_peak as f64),
-        mib(last.leader_heap_before as f64),
-        mib(bytes as f64),
-        last.follower_hwm_kib as f64 / 1024.0,
-        mib(last.follower_heap_peak as f64),
-        mib(bytes as f64),
+         | side | peak RSS | heap peak | snapshot size |\n|---|---:|---:|---:|"
     );
+    for (name, catch_up) in [
+        ("`MemoryLog` follower run", memory),
+        ("`WalLog` follower run", wal),
+    ] {
+        let _ = writeln!(
+            out,
+            "| leader, {name} | {:.0} MiB | {:.0} MiB above the {:.0} MiB its log held before | {:.0} MiB |\n\
+             | follower, {name} | {:.0} MiB | {:.0} MiB | {:.0} MiB |",
+            catch_up.leader_hwm_kib as f64 / 1024.0,
+            mib(catch_up.leader_heap_peak as f64),
+            mib(catch_up.leader_heap_before as f64),
+            mib(bytes as f64),
+            catch_up.follower_hwm_kib as f64 / 1024.0,
+            mib(catch_up.follower_heap_peak as f64),
+            mib(bytes as f64),
+        );
+    }
+    let _ = writeln!(out);
 }
