@@ -7,11 +7,13 @@
 //! ```text
 //! raft-bench suite [--quick] [--only LIST] [--docs PATH]
 //!                       everything (or the sections in LIST: shapes, clusters,
-//!                       cluster-instructions, wal, recovery, memory); prints the
+//!                       cluster-instructions, wal, recovery, memory, snapshot); prints the
 //!                       tables with ratios; --docs rewrites them in PATH (not with --only)
 //! raft-bench shape NAME ours|peer ITERATIONS        one shape, one implementation
 //!                       (what callgrind runs; prints its allocations)
 //! raft-bench cluster ours|peer|raft-rs NODES IN_FLIGHT COMMANDS   one in-memory cluster run
+//! raft-bench wal rounds|threads step|step-many|step-flush|step-many-flush IN_FLIGHT MILLIS
+//!                       one run of our 3-node WalLog cluster
 //! ```
 
 #![allow(
@@ -28,9 +30,12 @@ mod docs;
 mod leader_memory;
 mod raftrs;
 mod shapes;
+mod snapshot_stream;
 mod stats;
 mod suite;
 mod wal;
+mod wal_rounds;
+mod wal_threads;
 
 #[global_allocator]
 static GLOBAL: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;
@@ -83,6 +88,28 @@ fn main() {
                 std::fs::write(path, docs::rewrite(&document, &section)).unwrap();
                 eprintln!("rewrote the tables in {path}");
             }
+        }
+        // The children of the snapshot catch-up (`snapshot_stream`).
+        ["snapshot-follower"] => snapshot_stream::follower(None),
+        ["snapshot-follower", dir] => snapshot_stream::follower(Some(dir)),
+        ["pipe-sink"] => snapshot_stream::pipe_sink(),
+        ["wal", driver, style, window, millis] => {
+            let calling = wal_rounds::Calling::parse(style).expect("unknown calling style");
+            let (window, budget) = (
+                window.parse().unwrap(),
+                std::time::Duration::from_millis(millis.parse().unwrap()),
+            );
+            let sample = match *driver {
+                "rounds" => wal_rounds::run(calling, window, budget),
+                "threads" => wal_threads::run(calling, window, budget),
+                other => panic!("unknown driver {other}"),
+            };
+            println!(
+                "{driver} {style}: {} applied in {:?}: {:.0}/s",
+                sample.applied,
+                sample.elapsed,
+                sample.per_second()
+            );
         }
         ["shape", name, which, iterations] => {
             let shape = shapes::Shape::parse(name).expect("unknown shape");
