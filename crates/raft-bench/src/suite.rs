@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::stats::{Samples, rate, ratio};
-use crate::{callgrind, cluster, leader_memory, raftrs, shapes::Shape, wal};
+use crate::{callgrind, cluster, leader_memory, raftrs, shapes::Shape, wal, wal_rounds};
 
 /// How much of everything to run.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +20,8 @@ pub(crate) struct Plan {
     pub(crate) wal_budget: Duration,
     /// Entries for recovery and leader memory.
     pub(crate) entries: u64,
+    /// Bytes of the snapshot a follower catches up.
+    pub(crate) snapshot_bytes: usize,
 }
 
 impl Plan {
@@ -29,6 +31,7 @@ impl Plan {
         cluster_commands: 20_000,
         wal_budget: Duration::from_millis(1500),
         entries: wal::RECOVERY_ENTRIES,
+        snapshot_bytes: 1 << 30,
     };
 
     /// A smoke run: the same tables, smaller and fewer.
@@ -37,18 +40,34 @@ impl Plan {
         cluster_commands: 2_000,
         wal_budget: Duration::from_millis(300),
         entries: 100_000,
+        snapshot_bytes: 64 << 20,
     };
 }
 
 /// Runs everything and returns the markdown of the tables.
-pub(crate) fn run(plan: Plan) -> String {
+/// One section: runs its workloads and appends its table.
+type Section = fn(Plan, &mut String);
+
+/// The sections, by the names `--only` takes, in table order.
+pub(crate) const SECTIONS: [(&str, Section); 7] = [
+    ("shapes", step_shapes),
+    ("clusters", memory_clusters),
+    ("cluster-instructions", cluster_instructions),
+    ("wal", wal_clusters),
+    ("recovery", recovery),
+    ("memory", leader_memory),
+    ("snapshot", snapshot_catch_up),
+];
+
+/// Runs the sections `wanted` accepts and returns the markdown of their
+/// tables.
+pub(crate) fn run(plan: Plan, wanted: impl Fn(&str) -> bool) -> String {
     let mut out = String::new();
-    step_shapes(plan, &mut out);
-    memory_clusters(plan, &mut out);
-    cluster_instructions(plan, &mut out);
-    wal_clusters(plan, &mut out);
-    recovery(plan, &mut out);
-    leader_memory(plan, &mut out);
+    for (name, section) in SECTIONS {
+        if wanted(name) {
+            section(plan, &mut out);
+        }
+    }
     out
 }
 
@@ -219,47 +238,120 @@ fn cluster_instructions(plan: Plan, out: &mut String) {
 }
 
 fn wal_clusters(plan: Plan, out: &mut String) {
+    use wal_rounds::Calling;
     eprintln!("durable clusters ...");
     let scratch = tempfile::tempdir().unwrap();
-    let mut fsyncs = Samples::default();
-    fsyncs.push(wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget));
+    let start_fsyncs = wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget);
     let _ = writeln!(
         out,
         "### 3-node cluster on `WalLog`: commands applied on every node per second\n\n\
          Each node on its own log in a temp dir on the same disk, {:.1} s per run, \
-         {} rounds alternating. Ours through `step` runs the peer's very code; \
-         ours through `step_many` hands each node everything that arrived in a \
-         round at once (one fsync per node per round). Raw fsync limit of this \
-         disk in this run: **{}** 91 B write + `sync_data` per second at the \
+         {} rounds alternating the five drivers (A B C D E, A B C D E ...). \
+         *`step`*: ours runs the peer's very code (one `step` per delivered \
+         message, every step syncs). The round drivers hand each node, once per \
+         delivery round, everything sent to it so far: *`step_many`* in one call \
+         (one fsync per node per round, sends after the sync); *`step` + `flush`* \
+         with `with_deferred_sync(true)`, one `step` per event (the raft-io 1.0 \
+         calling style) then one `flush` per node per round (group commit, and the \
+         leader's appends leave before its own fsync, thesis 10.2.1); \
+         *`step_many` + `flush`* the same with one `step_many`. Raw fsync limit of \
+         this disk in this run: **{}** 91 B write + `sync_data` per second at the \
          start, {{END_FSYNCS}} at the end (one proposal in flight needs three \
-         fsyncs in sequence).\n",
+         fsyncs in sequence without the parallel leader write, two with it).\n",
         plan.wal_budget.as_secs_f64(),
-        plan.rounds.min(3),
-        rate(fsyncs.median()),
+        plan.rounds,
+        rate(start_fsyncs),
     );
     let _ = writeln!(
         out,
-        "| in flight | ours, `step` | ours, `step_many` | raft-io 1.0, `step` | ours `step`/peer | ours `step_many`/peer |\n|---:|---:|---:|---:|---:|---:|"
+        "| in flight | ours, `step` | ours, `step_many` | ours, `step` + `flush` (deferred) | ours, `step_many` + `flush` (deferred) | raft-io 1.0, `step` |\n|---:|---:|---:|---:|---:|---:|"
     );
+    let mut ratios = String::new();
     for window in [1, 64] {
-        let (mut step, mut many, mut peer) = (Runs::default(), Runs::default(), Runs::default());
-        for _ in 0..plan.rounds.min(3) {
-            step.push(wal::ours::cluster(window, plan.wal_budget));
-            many.push(wal::ours_step_many(window, plan.wal_budget));
-            peer.push(wal::peer::cluster(window, plan.wal_budget));
+        let mut runs: [Runs; 5] = Default::default();
+        for _ in 0..plan.rounds {
+            runs[0].push(wal::ours::cluster(window, plan.wal_budget));
+            runs[1].push(wal_rounds::run(Calling::StepMany, window, plan.wal_budget));
+            runs[2].push(wal_rounds::run(
+                Calling::StepThenFlush,
+                window,
+                plan.wal_budget,
+            ));
+            runs[3].push(wal_rounds::run(
+                Calling::StepManyThenFlush,
+                window,
+                plan.wal_budget,
+            ));
+            runs[4].push(wal::peer::cluster(window, plan.wal_budget));
         }
+        let cells: Vec<String> = runs.iter().map(Runs::throughput_cell).collect();
+        let _ = writeln!(out, "| {window} | {} |", cells.join(" | "));
+        let peer = &runs[4].per_second;
         let _ = writeln!(
-            out,
-            "| {window} | {} | {} | {} | **{}** | **{}** |",
-            step.throughput_cell(),
-            many.throughput_cell(),
-            peer.throughput_cell(),
-            ratio(&step.per_second, &peer.per_second),
-            ratio(&many.per_second, &peer.per_second)
+            ratios,
+            "| {window} | {} | {} | {} | {} | **{}** | **{}** |",
+            ratio(&runs[0].per_second, peer),
+            ratio(&runs[1].per_second, peer),
+            ratio(&runs[2].per_second, peer),
+            ratio(&runs[3].per_second, peer),
+            ratio(&runs[2].per_second, &runs[0].per_second),
+            ratio(&runs[3].per_second, &runs[1].per_second),
         );
     }
+    let _ = writeln!(
+        out,
+        "\nRatios of the medians. Targets (issue 10): at 64 in flight a batching \
+         path (`step_many`, `step` + `flush`) ≥ 20× raft-io 1.0; at 1 in flight, \
+         deferred ≥ 1.5× our `step` figure (the parallel leader write).\n\n\
+         | in flight | `step`/peer | `step_many`/peer | `step`+`flush`/peer | `step_many`+`flush`/peer | `step`+`flush` / ours `step` | `step_many`+`flush` / ours `step_many` |\n|---:|---:|---:|---:|---:|---:|---:|\n{ratios}"
+    );
+    wal_threaded(plan, out);
     let end = wal::raw_fsyncs_per_second(scratch.path(), plan.wal_budget);
+    let parallel = wal::raw_parallel_fsyncs_per_second(scratch.path(), 3, plan.wal_budget);
     *out = out.replace("{END_FSYNCS}", &rate(end));
+    *out = out.replace("{PARALLEL_FSYNCS}", &rate(parallel));
+}
+
+/// Our four calling styles with a thread per node, where the nodes' fsyncs
+/// can overlap: the parallel leader write shows here, not on one thread.
+fn wal_threaded(plan: Plan, out: &mut String) {
+    use wal_rounds::Calling;
+    const STYLES: [Calling; 4] = [
+        Calling::Step,
+        Calling::StepMany,
+        Calling::StepThenFlush,
+        Calling::StepManyThenFlush,
+    ];
+    let _ = writeln!(
+        out,
+        "\n#### The same cluster with one thread per node (ours)\n\n\
+         One thread per node, so the three nodes' fsyncs may overlap as on three \
+         machines (they still share this one disk); each thread hands its node \
+         everything queued for it in one of the styles above. {} rounds \
+         alternating the four styles. The deferred/non-deferred ratio at 1 in \
+         flight is the gain of the parallel leader write. Raw fsyncs with three \
+         threads syncing their own files at once (measured at the end): \
+         **{{PARALLEL_FSYNCS}}** per second per thread, against the one-thread \
+         rate above: how much this disk lets three nodes' syncs overlap.\n\n\
+         | in flight | `step` | `step_many` | `step` + `flush` (deferred) | `step_many` + `flush` (deferred) | `step`+`flush` / `step` | `step_many`+`flush` / `step_many` |\n|---:|---:|---:|---:|---:|---:|---:|",
+        plan.rounds
+    );
+    for window in [1, 64] {
+        let mut runs: [Runs; 4] = Default::default();
+        for _ in 0..plan.rounds {
+            for (runs, calling) in runs.iter_mut().zip(STYLES) {
+                runs.push(crate::wal_threads::run(calling, window, plan.wal_budget));
+            }
+        }
+        let cells: Vec<String> = runs.iter().map(Runs::throughput_cell).collect();
+        let _ = writeln!(
+            out,
+            "| {window} | {} | **{}** | **{}** |",
+            cells.join(" | "),
+            ratio(&runs[2].per_second, &runs[0].per_second),
+            ratio(&runs[3].per_second, &runs[1].per_second)
+        );
+    }
     let _ = writeln!(out);
 }
 
@@ -330,4 +422,88 @@ fn leader_memory(plan: Plan, out: &mut String) {
             String::new()
         }
     );
+}
+
+fn snapshot_catch_up(plan: Plan, out: &mut String) {
+    use crate::snapshot_stream as stream;
+    const CHUNK: usize = 1 << 20;
+    let bytes = plan.snapshot_bytes;
+    let mib = |bytes: f64| bytes / 1_048_576.0;
+    eprintln!("snapshot catch-up of {:.0} MiB ...", mib(bytes as f64));
+    let scratch = tempfile::tempdir().unwrap();
+    // Alternating: memcpy, pipe, file + fsync, streamed to a MemoryLog
+    // follower, streamed to a WalLog follower; then again.
+    let mut times: [Samples; 5] = Default::default();
+    let mut last: [Option<stream::CatchUp>; 2] = [None, None];
+    let rounds = plan.rounds.min(3);
+    for _ in 0..rounds {
+        times[0].push(stream::memcpy(bytes).as_secs_f64() * 1e3);
+        times[1].push(stream::pipe(bytes).as_secs_f64() * 1e3);
+        times[2].push(stream::file_write_sync(scratch.path(), bytes).as_secs_f64() * 1e3);
+        for (slot, on_wal) in [(0, false), (1, true)] {
+            let catch_up = stream::catch_up(bytes, CHUNK, on_wal);
+            times[3 + slot].push(catch_up.elapsed.as_secs_f64() * 1e3);
+            last[slot] = Some(catch_up);
+        }
+    }
+    let [Some(memory), Some(wal)] = last else {
+        return;
+    };
+    let throughput = |ms: &Samples| format!("{:.0} MiB/s", mib(bytes as f64) / (ms.median() / 1e3));
+    let row = |name: String, samples: &Samples| {
+        format!(
+            "| {name} | {} | {} | {} | {} |\n",
+            samples.cell(|v| format!("{v:.0} ms")),
+            throughput(samples),
+            ratio(&times[3], samples),
+            ratio(&times[4], samples),
+        )
+    };
+    let _ = writeln!(
+        out,
+        "### Snapshot catch-up: a fresh follower installs a {:.0} MiB snapshot in {} KiB chunks\n\n\
+         Leader (node 1 of 2) on a `MemoryLog` holding the snapshot, in this \
+         process; the follower, fresh, in a child process \
+         (`raft-bench snapshot-follower [DIR]`) on a `MemoryLog` or a `WalLog` in a \
+         temp dir; every message a raft-wire frame over the child's stdin/stdout \
+         pipes, the follower answering each. Timed from the leader's election \
+         to the chunk reply that says installed ({} chunks); {rounds} rounds \
+         alternating with the raw copies of the same bytes: a `memcpy` in process, \
+         1 MiB writes through a pipe to a child that discards them, and 1 MiB \
+         writes to a file then one `sync_data`.\n\n\
+         | | time | throughput | `MemoryLog` catch-up / this | `WalLog` catch-up / this |\n|---|---:|---:|---:|---:|\n{}{}{}{}{}",
+        mib(bytes as f64),
+        CHUNK / 1024,
+        memory.chunks,
+        row("streamed, follower on `MemoryLog`".into(), &times[3]),
+        row("streamed, follower on `WalLog`".into(), &times[4]),
+        row("`memcpy`".into(), &times[0]),
+        row("pipe to a child".into(), &times[1]),
+        row("file write + `sync_data`".into(), &times[2]),
+    );
+    let _ = writeln!(
+        out,
+        "Peak memory of the last round (`VmHWM` of each process; the leader's \
+         reset after its log was built, so it covers the stream; heap peaks from \
+         the counting allocator):\n\n\
+         | side | peak RSS | heap peak | snapshot size |\n|---|---:|---:|---:|"
+    );
+    for (name, catch_up) in [
+        ("`MemoryLog` follower run", memory),
+        ("`WalLog` follower run", wal),
+    ] {
+        let _ = writeln!(
+            out,
+            "| leader, {name} | {:.0} MiB | {:.0} MiB above the {:.0} MiB its log held before | {:.0} MiB |\n\
+             | follower, {name} | {:.0} MiB | {:.0} MiB | {:.0} MiB |",
+            catch_up.leader_hwm_kib as f64 / 1024.0,
+            mib(catch_up.leader_heap_peak as f64),
+            mib(catch_up.leader_heap_before as f64),
+            mib(bytes as f64),
+            catch_up.follower_hwm_kib as f64 / 1024.0,
+            mib(catch_up.follower_heap_peak as f64),
+            mib(bytes as f64),
+        );
+    }
+    let _ = writeln!(out);
 }

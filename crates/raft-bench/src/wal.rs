@@ -1,13 +1,11 @@
 //! Durable workloads on each implementation's own `WalLog`: the 3-node
-//! cluster (one `step` per event, written once for both), our `step_many`
-//! group-commit path, recovery of 1,000,000 entries, and the raw fsync
-//! limit of the disk they share, measured in the same run.
+//! cluster (one `step` per event, written once for both; our round-driven
+//! group-commit paths are in `wal_rounds`), recovery of 1,000,000 entries,
+//! and the raw fsync limit of the disk they share, measured in the same run.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-use crate::cluster::{PAYLOAD, Sample};
 
 /// Entries written and recovered by the recovery workload.
 pub(crate) const RECOVERY_ENTRIES: u64 = 1_000_000;
@@ -26,6 +24,28 @@ pub(crate) fn raw_fsyncs_per_second(dir: &Path, budget: Duration) -> f64 {
         syncs += 1;
     }
     syncs as f64 / started.elapsed().as_secs_f64()
+}
+
+/// `raw_fsyncs_per_second` on `threads` files at once, one thread each:
+/// the mean rate per thread. Near the one-thread rate, fsyncs of different
+/// files overlap on this disk; near that rate over `threads`, the disk (or
+/// the file system's journal) serializes them, and neither three nodes on
+/// it nor the parallel leader write can overlap their syncs.
+pub(crate) fn raw_parallel_fsyncs_per_second(dir: &Path, threads: usize, budget: Duration) -> f64 {
+    let rates: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let dir = dir.join(format!("parallel-{thread}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                scope.spawn(move || raw_fsyncs_per_second(&dir, budget))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    rates.iter().sum::<f64>() / rates.len().max(1) as f64
 }
 
 /// Instantiates the durable workloads for one crate with the raft-io 1.0 API.
@@ -98,53 +118,3 @@ wal_workloads!(
     crate::shapes::peer,
     crate::cluster::peer
 );
-
-/// Our group-commit path: each round every node handles everything sent to
-/// it in the previous round (the leader also the proposals that refill its
-/// window) with one `step_many`, hence one fsync per node per round.
-pub(crate) fn ours_step_many(window: u64, budget: Duration) -> Sample {
-    use raft_core::{Action, Event};
-    let dir = tempfile::tempdir().unwrap();
-    let mut nodes = ours::nodes(dir.path());
-    let mut inboxes: Vec<Vec<Event>> = vec![Vec::new(); nodes.len()];
-    let mut applied = vec![0u64; nodes.len()];
-    let base = nodes[0].commit_index();
-    let mut proposed = 0u64;
-    let before = crate::alloc_counter::now();
-    let started = Instant::now();
-    while started.elapsed() < budget {
-        let committed = nodes[0].commit_index() - base;
-        let room = window.saturating_sub(proposed - committed.min(proposed));
-        inboxes[0].extend((0..room).map(|_| Event::Propose(vec![0xab; PAYLOAD])));
-        proposed += room;
-        if inboxes.iter().all(Vec::is_empty) {
-            // Quiet with a full window: a heartbeat carries the commit index.
-            inboxes[0].push(Event::Tick);
-        }
-        for index in 0..nodes.len() {
-            let events = std::mem::take(&mut inboxes[index]);
-            if events.is_empty() {
-                continue;
-            }
-            for action in nodes[index].step_many(events).unwrap() {
-                match action {
-                    Action::Send { to, message } => {
-                        if let Some(inbox) = usize::try_from(to - 1)
-                            .ok()
-                            .and_then(|i| inboxes.get_mut(i))
-                        {
-                            inbox.push(Event::Message(message));
-                        }
-                    }
-                    Action::Apply { .. } => applied[index] += 1,
-                    _ => {}
-                }
-            }
-        }
-    }
-    Sample {
-        applied: applied.iter().copied().min().unwrap_or(0),
-        elapsed: started.elapsed(),
-        counts: crate::alloc_counter::now().since(before),
-    }
-}

@@ -49,6 +49,10 @@ pub struct RaftConfig {
     pre_vote: bool,
     /// Starts with no configuration; see [`RaftConfig::joining`].
     joining: bool,
+    /// Lease reads, with the clock-rate bound in per mille (`>= 1000`).
+    lease_clock_ratio_per_mille: Option<u32>,
+    /// Steps leave their writes unsynced until `RaftNode::flush`.
+    deferred_sync: bool,
 }
 
 impl RaftConfig {
@@ -77,6 +81,8 @@ impl RaftConfig {
             check_quorum: true,
             pre_vote: true,
             joining: false,
+            lease_clock_ratio_per_mille: None,
+            deferred_sync: false,
         }
     }
 
@@ -107,6 +113,50 @@ impl RaftConfig {
         let mut config = Self::new(id, []);
         config.joining = true;
         config
+    }
+
+    /// **(ours)** Lease reads (thesis 6.4.1): a leader answers `Event::Read`
+    /// from its lease, without a probe round, for `election_timeout_min ×
+    /// 1000 / clock_ratio_per_mille` ticks after sending a heartbeat round
+    /// a majority acknowledged. `clock_ratio_per_mille` bounds how much
+    /// faster any node's clock may run than any other's (`1000`: identical
+    /// rates; `1100`: up to 10% faster; normalised to `>= 1000`).
+    ///
+    /// Safe only if that bound holds and no node pauses (a stopped process
+    /// keeps no time); needs check-quorum (without it, reads use ReadIndex).
+    /// Off by default: ReadIndex needs no clock assumption.
+    ///
+    /// ```
+    /// use raft_core::RaftConfig;
+    /// let config = RaftConfig::new(1, [2, 3]).with_lease_reads(1100);
+    /// assert_eq!(config.lease_reads(), Some(1100));
+    /// assert_eq!(RaftConfig::new(1, [2, 3]).lease_reads(), None);
+    /// ```
+    pub fn with_lease_reads(mut self, clock_ratio_per_mille: u32) -> Self {
+        self.lease_clock_ratio_per_mille = Some(clock_ratio_per_mille.max(1000));
+        self
+    }
+
+    /// **(ours)** Deferred durability: a step does not `sync`; it hands out
+    /// at once only what may leave before its writes are durable (a
+    /// leader's appends, so its disk write overlaps replication, thesis
+    /// 10.2.1) and holds the rest until [`RaftNode::flush`](crate::RaftNode::flush),
+    /// which syncs once for every step since the last flush (group commit
+    /// for a program that steps one event at a time). Off by default: every
+    /// step syncs.
+    pub fn with_deferred_sync(mut self, deferred: bool) -> Self {
+        self.deferred_sync = deferred;
+        self
+    }
+
+    /// Whether steps defer their `sync` to `RaftNode::flush`.
+    pub fn deferred_sync(&self) -> bool {
+        self.deferred_sync
+    }
+
+    /// The clock-rate bound of lease reads, if they are on.
+    pub fn lease_reads(&self) -> Option<u32> {
+        self.lease_clock_ratio_per_mille
     }
 
     /// Whether the node starts with no configuration (see

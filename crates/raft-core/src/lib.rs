@@ -30,7 +30,10 @@
 //!   made durable with one `sync`).
 //! * Outputs: the returned [`Action`]s, to be performed in order. Every
 //!   write a step makes is `sync`ed before the step returns, so every
-//!   [`Action::Send`] is safe to transmit at once.
+//!   [`Action::Send`] is safe to transmit at once. (With
+//!   [`RaftConfig::with_deferred_sync`], a step hands out only what may
+//!   leave before its writes are durable and [`RaftNode::flush`] syncs once
+//!   and hands out the rest.)
 //! * An `Err(Error::Storage { .. })` means the log failed: stop the node and
 //!   restart it from its durable state.
 //!

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use raft_core::log::check_contiguous;
+use raft_core::log::{check_contiguous, chunk_of};
 use raft_core::{
     EntryKind, Error, HardState, Index, LogEntry, Membership, RaftLog, Result, Snapshot, Term,
 };
@@ -448,14 +448,9 @@ impl RaftLog for WalLog {
     }
 
     fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
-        let Some(data) = self.snapshot.as_ref().map(|snapshot| &snapshot.data) else {
-            return Vec::new();
-        };
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
-        let end = start.saturating_add(len).min(data.len());
-        data[start..end].to_vec()
+        self.snapshot
+            .as_ref()
+            .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
     }
 }
 

@@ -32,6 +32,7 @@ pub struct ClusterBuilder<D: SimDisk = SimLog> {
     snapshot_every: usize,
     tune: fn(RaftConfig) -> RaftConfig,
     snapshot_chunk_bytes: usize,
+    deferred_sync: bool,
     disk: fn(NodeId, u64) -> Result<D>,
     machine: MachineFactory,
 }
@@ -55,6 +56,7 @@ impl<D: SimDisk> Default for ClusterBuilder<D> {
             snapshot_every: 0,
             tune: |config| config,
             snapshot_chunk_bytes: SIM_SNAPSHOT_CHUNK_BYTES,
+            deferred_sync: false,
             disk: D::create,
             machine: MachineFactory::default(),
         }
@@ -98,6 +100,15 @@ impl<D: SimDisk> ClusterBuilder<D> {
     /// exercised. Applied before [`tune`](Self::tune).
     pub fn snapshot_chunk_bytes(mut self, bytes: usize) -> Self {
         self.snapshot_chunk_bytes = bytes;
+        self
+    }
+
+    /// Every node defers its `sync` to a flush at the end of each tick
+    /// (`RaftConfig::with_deferred_sync`): a step's appends leave before
+    /// its writes are durable, and its other actions wait for the flush.
+    /// Applied before [`tune`](Self::tune).
+    pub fn deferred_sync(mut self, deferred: bool) -> Self {
+        self.deferred_sync = deferred;
         self
     }
 
@@ -194,7 +205,8 @@ impl<D: SimDisk> ClusterBuilder<D> {
             let mut config = (self.tune)(
                 RaftConfig::new(id, ids.iter().copied())
                     .with_seed(node_seed)
-                    .with_snapshot_chunk_bytes(self.snapshot_chunk_bytes),
+                    .with_snapshot_chunk_bytes(self.snapshot_chunk_bytes)
+                    .with_deferred_sync(self.deferred_sync),
             );
             if self.snapshot_every > 0 {
                 config = config.with_snapshot_threshold(self.snapshot_every);

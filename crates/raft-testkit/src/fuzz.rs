@@ -129,6 +129,8 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         .seed(seed)
         .faults(options.faults.clone())
         .snapshot_every(options.snapshot_every)
+        // A quarter of the seeds step with deferred sync and group commit.
+        .deferred_sync(seed % 4 == 3)
         .state_machine(KvMachine::default)
         .try_build()?;
     cluster.set_trace(std::env::var_os("RAFT_SIM_TRACE").is_some());

@@ -1,6 +1,6 @@
 //! `MemoryLog`: the default, non-durable `RaftLog`, backed by a `Vec`.
 
-use super::{RaftLog, check_contiguous};
+use super::{RaftLog, check_contiguous, chunk_of};
 use crate::error::{Error, Result};
 use crate::membership::Membership;
 use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
@@ -195,14 +195,9 @@ impl RaftLog for MemoryLog {
     }
 
     fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
-        let Some(data) = self.snapshot.as_ref().map(|snapshot| &snapshot.data) else {
-            return Vec::new();
-        };
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
-        let end = start.saturating_add(len).min(data.len());
-        data[start..end].to_vec()
+        self.snapshot
+            .as_ref()
+            .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
     }
 
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {

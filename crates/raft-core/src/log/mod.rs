@@ -186,14 +186,8 @@ pub trait RaftLog {
     /// `offset`: what a leader streams to a follower one chunk at a time.
     /// Override to read a chunk without materialising the whole snapshot.
     fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
-        let Some(snapshot) = self.snapshot() else {
-            return Vec::new();
-        };
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(snapshot.data.len());
-        let end = start.saturating_add(len).min(snapshot.data.len());
-        snapshot.data[start..end].to_vec()
+        self.snapshot()
+            .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
     }
 
     /// Store `snapshot` and drop the entries it covers. If the log holds the
@@ -224,6 +218,22 @@ pub const ENTRY_OVERHEAD_BYTES: usize = 32;
 /// ```
 pub fn append_cost(command_len: usize) -> usize {
     command_len.saturating_add(ENTRY_OVERHEAD_BYTES)
+}
+
+/// Up to `len` bytes of `data` from `offset` (fewer at the end, none past
+/// it): the slice a `snapshot_chunk` returns.
+///
+/// ```
+/// use raft_core::log::chunk_of;
+/// assert_eq!(chunk_of(b"snapshot", 4, 10), b"shot");
+/// assert!(chunk_of(b"snapshot", 99, 1).is_empty());
+/// ```
+pub fn chunk_of(data: &[u8], offset: u64, len: usize) -> Vec<u8> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = start.saturating_add(len).min(data.len());
+    data[start..end].to_vec()
 }
 
 /// Checks the `append` precondition shared by every backend: the batch

@@ -47,6 +47,9 @@ impl<L: RaftLog> RaftNode<L> {
             return self.tick_leader();
         }
         self.election_elapsed_ticks = self.election_elapsed_ticks.saturating_add(1);
+        if self.election_elapsed_ticks >= self.config.election_timeout().0 {
+            self.boot_quiet = false;
+        }
         // Raft 5.2: a follower that hears nothing for an election timeout
         // campaigns. Only voters campaign.
         if self.election_elapsed_ticks >= self.election_timeout_ticks && self.may_campaign() {
@@ -69,6 +72,7 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn tick_leader(&mut self) -> Result<()> {
+        self.tick_lease();
         self.election_elapsed_ticks = self.election_elapsed_ticks.saturating_add(1);
         self.heartbeat_elapsed_ticks = self.heartbeat_elapsed_ticks.saturating_add(1);
         let (timeout_min, _) = self.config.election_timeout();
@@ -124,7 +128,10 @@ impl<L: RaftLog> RaftNode<L> {
         let (timeout_min, _) = self.config.election_timeout();
         match self.role {
             Role::Leader => true,
-            _ => self.leader.is_some() && self.election_elapsed_ticks < timeout_min,
+            _ => {
+                (self.leader.is_some() || self.boot_quiet)
+                    && self.election_elapsed_ticks < timeout_min
+            }
         }
     }
 
@@ -213,14 +220,9 @@ impl<L: RaftLog> RaftNode<L> {
         self.heartbeat_elapsed_ticks = 0;
         self.transfer = None;
         self.reads.reset();
+        self.reset_lease();
         let last_index = self.log.last_index();
-        let id = self.id();
-        let others: Vec<NodeId> = self
-            .membership()
-            .members()
-            .into_iter()
-            .filter(|&member| member != id)
-            .collect();
+        let others = self.other_members();
         self.progress = ProgressTracker::new(&others, last_index);
         if self.is_sole_voter() && self.commit_index == last_index {
             // A sole voter over a fully committed log has nothing of an
@@ -246,6 +248,7 @@ impl<L: RaftLog> RaftNode<L> {
             // A deposed leader answers no reads (thesis 6.4); its clients
             // retry against the new leader.
             self.reads.reset();
+            self.reset_lease();
             self.transfer = None;
             self.broadcast_pending = false;
         }

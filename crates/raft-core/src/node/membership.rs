@@ -105,16 +105,12 @@ impl<L: RaftLog> RaftNode<L> {
     /// Reports the configuration in force and, on a leader, starts or stops
     /// tracking the members that came or went.
     pub(super) fn configuration_changed(&mut self) {
+        // The quorum changed: the commit index may move.
+        self.commit_check = true;
         let members = self.membership().voters().to_vec();
         self.out.push(Action::MembershipChanged { members });
         if self.is_leader() {
-            let id = self.id();
-            let others: Vec<NodeId> = self
-                .membership()
-                .members()
-                .into_iter()
-                .filter(|&member| member != id)
-                .collect();
+            let others = self.other_members();
             let last_index = self.log.last_index();
             let joined: Vec<NodeId> = others
                 .iter()

@@ -5,7 +5,9 @@
 //! dispatches events and finishes each step (sync, commit, apply, reads).
 
 mod config_history;
+mod durability;
 mod election;
+mod lease;
 mod membership;
 mod progress;
 mod proposal_size;
@@ -92,6 +94,18 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     failed: Option<Error>,
     /// Applied index at the last `Action::Snapshot` hint.
     snapshot_hinted_at: Index,
+    /// On a leader with lease reads on: its lease (thesis 6.4.1).
+    lease: lease::Lease,
+    /// With deferred sync: actions held until the next `flush`, in order.
+    held: Vec<Action>,
+    /// Reused by `hold_until_durable`.
+    hold_scratch: Vec<Action>,
+    /// Inside `flush`: this step syncs.
+    flushing: bool,
+    /// With lease reads on, a node that (re)starts refuses votes for a
+    /// minimum election timeout, as if it had just heard from a leader: it
+    /// may have acknowledged a lease round before it went down.
+    boot_quiet: bool,
     /// A snapshot being streamed to us, chunk by chunk.
     incoming: Option<snapshot::IncomingSnapshot>,
     /// A leadership transfer in progress (thesis 3.10).
@@ -100,6 +114,11 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     out: Vec<Action>,
     /// Reused by quorum computations so the commit path does not allocate.
     quorum_scratch: Vec<Index>,
+    /// Reused by `apply_committed`, so applying allocates no `Vec` per step.
+    apply_buf: Vec<LogEntry>,
+    /// Something that can move the commit index changed since the leader
+    /// last counted it (its durable index, the voters): count at step end.
+    commit_check: bool,
 }
 
 impl RaftNode<MemoryLog> {
@@ -151,11 +170,19 @@ impl<L: RaftLog> RaftNode<L> {
             unsynced: false,
             failed: None,
             snapshot_hinted_at: snapshot_index,
+            lease: lease::Lease::default(),
+            boot_quiet: false,
+            held: Vec::new(),
+            hold_scratch: Vec::new(),
+            flushing: false,
             incoming: None,
             transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
+            apply_buf: Vec::new(),
+            commit_check: true,
         };
+        node.boot_quiet = node.config.lease_reads().is_some();
         node.reset_election_timer();
         node
     }
@@ -293,7 +320,8 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Feeds one event and returns the actions to carry out, in order.
     /// Deterministic: the same state and event always give the same actions.
-    /// Every write the step made is `sync`ed before it returns.
+    /// Every write the step made is `sync`ed before it returns (with
+    /// deferred sync, see [`flush`](Self::flush)).
     ///
     /// # Errors
     /// * [`Error::NotLeader`]: a proposal, read or membership request
@@ -401,6 +429,9 @@ impl<L: RaftLog> RaftNode<L> {
             .and_then(|()| self.finish_step())
             .map_err(|error| crate::log::first_cause(&self.log, error));
         std::mem::swap(&mut self.out, out);
+        if result.is_ok() {
+            self.hold_until_durable(out, len_before);
+        }
         if let Err(error) = &result {
             out.truncate(len_before);
             if matches!(error, Error::Storage { .. }) {
@@ -446,7 +477,9 @@ impl<L: RaftLog> RaftNode<L> {
         self.flush_proposals()?;
         self.send_and_sync()?;
         if self.is_leader() {
-            self.maybe_commit();
+            if std::mem::take(&mut self.commit_check) {
+                self.maybe_commit();
+            }
             // A committed joint configuration is left at once, a removed
             // leader steps down: both may need another round of the above.
             if self.advance_membership()? {
@@ -480,11 +513,17 @@ impl<L: RaftLog> RaftNode<L> {
         if self.is_leader() && std::mem::take(&mut self.broadcast_pending) {
             self.broadcast_append();
         }
-        if self.unsynced {
+        if self.unsynced && self.sync_now() {
             self.log.sync()?;
             self.unsynced = false;
         }
-        self.durable_index = self.log.last_index();
+        let durable = self.log.last_index();
+        if !self.unsynced && durable != self.durable_index {
+            // The leader counts itself only through what is durable (thesis
+            // 10.2.1).
+            self.durable_index = durable;
+            self.commit_check = true;
+        }
         Ok(())
     }
 
@@ -540,13 +579,17 @@ impl<L: RaftLog> RaftNode<L> {
         if self.pending_proposals.is_empty() {
             return Ok(());
         }
-        let entries = std::mem::take(&mut self.pending_proposals);
-        let result = self.append_as_leader(&entries);
-        // Keep the allocation for the next step's proposals.
+        // Proposals are normal entries (no configuration to note): they are
+        // moved into the log, not cloned; the buffer keeps its allocation.
+        let mut entries = std::mem::take(&mut self.pending_proposals);
+        let result = self.log.append_from(&mut entries);
         self.pending_proposals = entries;
         self.pending_proposals.clear();
         self.pending_proposal_bytes = 0;
-        result
+        result?;
+        self.unsynced = true;
+        self.broadcast_pending = true;
+        Ok(())
     }
 
     /// The leader appends entries of its own to its log; they reach the
@@ -596,12 +639,50 @@ impl<L: RaftLog> RaftNode<L> {
         self.membership().is_voter(self.id())
     }
 
+    /// Every member but this node (voters of both halves and learners),
+    /// sorted: whom a leader replicates to.
+    fn other_members(&self) -> Vec<NodeId> {
+        let id = self.id();
+        let mut members = self.membership().members();
+        members.retain(|&member| member != id);
+        members
+    }
+
     /// Sends `message` to every other voter of either half, in id order.
     fn send_to_voter_peers(&mut self, message: &Message) {
+        // Both halves are sorted: merge them in id order without collecting
+        // (a read on a sole voter must not allocate for its peers).
         let id = self.id();
-        let voters = self.membership().all_voters();
-        for to in voters.into_iter().filter(|&to| to != id) {
-            self.send(to, message.clone());
+        let (mut incoming, mut outgoing) = (0, 0);
+        loop {
+            let config = self.configs.in_force();
+            let (a, b) = (
+                config.voters().get(incoming),
+                config.outgoing_voters().get(outgoing),
+            );
+            let to = match (a, b) {
+                (None, None) => return,
+                (Some(&x), None) => {
+                    incoming += 1;
+                    x
+                }
+                (None, Some(&y)) => {
+                    outgoing += 1;
+                    y
+                }
+                (Some(&x), Some(&y)) => {
+                    if x <= y {
+                        incoming += 1;
+                    }
+                    if y <= x {
+                        outgoing += 1;
+                    }
+                    x.min(y)
+                }
+            };
+            if to != id {
+                self.send(to, message.clone());
+            }
         }
     }
 }

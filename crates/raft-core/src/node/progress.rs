@@ -53,6 +53,10 @@ pub(crate) struct SnapshotSend {
     pub(crate) stalled_heartbeats: u32,
     /// `acked_offset` at the last heartbeat.
     pub(crate) acked_at_last_heartbeat: u64,
+    /// What the follower's latest answer said it holds: below
+    /// `acked_offset` if it lost its partial snapshot (a restart) after
+    /// acknowledging more, which a stalled stream then resends from.
+    pub(crate) last_reported: u64,
     /// The offset the stream was last rewound to: a stall point is resent
     /// once, not once per late answer about it (which would multiply the
     /// chunks in flight with every duplicated reply).

@@ -66,6 +66,9 @@ impl ReadIndex {
 impl<L: RaftLog> RaftNode<L> {
     pub(super) fn handle_read(&mut self, id: u64) -> Result<()> {
         self.ensure_leader()?;
+        if self.committed_in_current_term() && self.read_from_lease(id) {
+            return Ok(());
+        }
         if self.committed_in_current_term() {
             self.reads.push(id, self.commit_index);
         } else {
@@ -101,6 +104,7 @@ impl<L: RaftLog> RaftNode<L> {
             seq: self.reads.next_seq,
         };
         self.reads.next_seq += 1;
+        self.note_probe_round(probe.seq);
         self.send_to_voter_peers(&Message::ReadProbe(probe));
     }
 
@@ -108,6 +112,10 @@ impl<L: RaftLog> RaftNode<L> {
     /// (or every ack of it) may have been lost, so start another. Any round
     /// sent after a read arrived confirms it, so a retry is always safe.
     pub(super) fn retry_unconfirmed_reads(&mut self) {
+        if self.want_lease_round() {
+            self.reads.round_wanted = true;
+            return;
+        }
         let confirmed_seq = self.reads.confirmed_seq;
         if self
             .reads
@@ -122,7 +130,8 @@ impl<L: RaftLog> RaftNode<L> {
     /// Answers every read whose round a majority acknowledged and whose
     /// index is applied.
     pub(super) fn release_reads(&mut self) {
-        if self.reads.pending.is_empty() {
+        self.release_lease_reads();
+        if self.reads.pending.is_empty() && !self.want_lease_round() {
             return;
         }
         let (id, progress) = (self.id(), &self.progress);
@@ -137,6 +146,7 @@ impl<L: RaftLog> RaftNode<L> {
                     }
                 });
         self.reads.confirmed_seq = confirmed_seq;
+        self.extend_lease(confirmed_seq);
         while let Some(read) = self.reads.pending.front().copied() {
             if read.seq > confirmed_seq || read.index > self.last_applied {
                 break;

@@ -349,9 +349,12 @@ impl<L: RaftLog> RaftNode<L> {
                 self.log.truncate(first_index)?;
                 self.revert_truncated_configs(first_index);
             }
-            self.log.append(&entries[position..])?;
+            // Moved into the log, not cloned (a failed append is fatal to
+            // the node, so noting the configurations first is safe).
+            entries.drain(..position);
+            self.note_config_entries(&entries);
+            self.log.append_from(&mut entries)?;
             self.unsynced = true;
-            self.note_config_entries(&entries[position..]);
         }
         let matched = last_new.max(self.commit_index);
         // Raft 5.3: commit = min(leaderCommit, index of last new entry); never
@@ -406,14 +409,16 @@ impl<L: RaftLog> RaftNode<L> {
             let to = self
                 .commit_index
                 .min(from.saturating_add(APPLY_CHUNK_ENTRIES - 1));
-            let entries = self.log.entries(from, to);
+            let mut entries = std::mem::take(&mut self.apply_buf);
+            entries.clear();
+            self.log.entries_into(from, to, &mut entries);
             if entries.is_empty() {
                 return Err(Error::storage(
                     "apply",
                     format_args!("committed entry {from} is missing from the log"),
                 ));
             }
-            for entry in entries {
+            for entry in entries.drain(..) {
                 if entry.index != self.last_applied + 1 {
                     return Err(Error::storage(
                         "apply",
@@ -433,6 +438,7 @@ impl<L: RaftLog> RaftNode<L> {
                     });
                 }
             }
+            self.apply_buf = entries;
         }
         self.maybe_hint_snapshot();
         Ok(())

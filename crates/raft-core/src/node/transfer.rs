@@ -45,6 +45,8 @@ impl<L: RaftLog> RaftNode<L> {
             elapsed_ticks: 0,
             timeout_now_sent: false,
         });
+        // The target's forced election bypasses stickiness: no lease holds.
+        self.lease.revoke();
         self.maybe_send_timeout_now(target);
         self.send_appends_while_open(target);
         Ok(())

@@ -2,7 +2,7 @@
 //! makes is synced once, before the step returns, and the leader counts its
 //! own log toward commitment only once synced.
 
-use raft_core::{Error, Event, MemoryLog, RaftConfig, RaftNode};
+use raft_core::{Action, Error, Event, MemoryLog, RaftConfig, RaftNode};
 
 use crate::common::*;
 
@@ -144,4 +144,75 @@ fn leader_counts_its_own_entry_only_after_sync() {
         Err(Error::Storage { .. })
     ));
     assert_eq!(single.commit_index(), 0);
+}
+
+// Deferred durability: a follower stepping appends one at a time does not
+// sync per step; its replies (which promise durable entries, Raft Figure 2)
+// are held until `flush`, which syncs once for all of them.
+#[test]
+fn a_deferred_follower_holds_its_replies_until_one_flush() {
+    let (mut follower, probe) = recorded_node(
+        cfg(2, &[1, 2, 3]).with_deferred_sync(true),
+        raft_core::MemoryLog::new(),
+    );
+    for index in 1..=3 {
+        let prev = (index - 1, if index == 1 { 0 } else { 1 });
+        let actions = follower
+            .step(msg(ae(1, 1, prev, vec![entry(1, index, b"x")], 0)))
+            .unwrap();
+        assert!(
+            actions.is_empty(),
+            "a reply left before its entry was durable"
+        );
+    }
+    assert!(
+        !probe.take().contains(&Call::Sync),
+        "no sync before the flush"
+    );
+    let released = follower.flush().unwrap();
+    assert_eq!(probe.take(), vec![Call::Sync], "one sync for three appends");
+    assert_eq!(
+        released,
+        vec![
+            send(1, ae_ok(1, 2, 1)),
+            send(1, ae_ok(1, 2, 2)),
+            send(1, ae_ok(1, 2, 3)),
+        ]
+    );
+}
+
+// Thesis 10.2.1: with deferred durability the leader's appends leave before
+// its own write is durable, and it counts itself toward commit only after
+// the flush: with one follower's ack, nothing commits until then.
+#[test]
+fn a_deferred_leader_replicates_before_its_sync_and_counts_itself_after() {
+    let (mut leader, probe) = recorded_node(
+        cfg(1, &[1, 2, 3]).with_deferred_sync(true),
+        raft_core::MemoryLog::new(),
+    );
+    elect(&mut leader);
+    leader.flush().unwrap();
+    leader.step(msg(ae_ok(1, 2, 1))).unwrap();
+    leader.step(msg(ae_ok(1, 3, 1))).unwrap();
+    leader.flush().unwrap();
+    probe.take();
+    let actions = leader.step(Event::Propose(b"p".to_vec())).unwrap();
+    assert!(
+        actions.contains(&send(2, ae(1, 1, (1, 1), vec![entry(1, 2, b"p")], 1))),
+        "the append left before the leader's sync: {actions:?}"
+    );
+    assert!(!probe.take().contains(&Call::Sync));
+    leader.step(msg(ae_ok(1, 2, 2))).unwrap();
+    assert_eq!(
+        leader.commit_index(),
+        1,
+        "the leader's own copy is not durable yet"
+    );
+    let released = leader.flush().unwrap();
+    assert_eq!(leader.commit_index(), 2);
+    assert!(released.contains(&Action::Apply {
+        index: 2,
+        term: 1,
+        command: b"p".to_vec()
+    }));
 }

@@ -135,6 +135,83 @@ fn lost_probe_round_is_retried_at_the_next_heartbeat() {
     );
 }
 
+/// Ticks a new leader to its first heartbeat, which carries a lease round;
+/// returns the round's sequence number.
+fn tick_to_lease_round(leader: &mut RaftNode) -> u64 {
+    let mut seq = 0;
+    for _ in 0..3 {
+        for action in leader.step(Event::Tick).unwrap() {
+            if let raft_core::Action::Send {
+                message: raft_core::Message::ReadProbe(probe),
+                ..
+            } = action
+            {
+                seq = probe.seq;
+            }
+        }
+    }
+    seq
+}
+
+// Thesis 6.4.1: with lease reads on, a leader whose heartbeat round a
+// majority acknowledged answers a read at once, without a probe round of
+// its own, until the lease (the minimum election timeout divided by the
+// clock bound, from when the round was sent) runs out; a transfer ends it.
+#[test]
+fn a_lease_read_is_answered_without_a_probe_round_while_the_lease_holds() {
+    use raft_core::Action;
+    let config = cfg(1, &[1, 2, 3]).with_lease_reads(2000); // lease: 10 / 2 = 5 ticks
+    let mut leader = RaftNode::new(config);
+    elect_and_settle(&mut leader);
+    // The first heartbeat carries a lease round; node 2 acknowledges it.
+    let seq = tick_to_lease_round(&mut leader);
+    assert!(seq > 0, "no lease round at the heartbeat");
+    leader.step(msg(probe_reply(1, 2, seq))).unwrap();
+    assert_eq!(
+        leader.step(Event::Read { id: 7 }).unwrap(),
+        vec![Action::ReadReady { id: 7, index: 1 }],
+        "answered from the lease, no probe"
+    );
+    // Five ticks after the round was sent, the lease is over (the rounds
+    // sent since were not acknowledged): a read waits for a probe again.
+    for _ in 0..4 {
+        leader.step(Event::Tick).unwrap();
+    }
+    assert_eq!(
+        leader.step(Event::Read { id: 10 }).unwrap(),
+        vec![Action::ReadReady { id: 10, index: 1 }],
+        "four ticks after: still leased"
+    );
+    leader.step(Event::Tick).unwrap();
+    let actions = leader.step(Event::Read { id: 8 }).unwrap();
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::Send {
+                message: raft_core::Message::ReadProbe(_),
+                ..
+            }
+        )),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_transfer_ends_the_lease() {
+    use raft_core::Action;
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]).with_lease_reads(1000));
+    elect_and_settle(&mut leader);
+    let seq = tick_to_lease_round(&mut leader);
+    leader.step(msg(probe_reply(1, 2, seq))).unwrap();
+    leader.step(msg(ae_reject(1, 3, 1, 0))).unwrap();
+    leader.step(Event::TransferLeadership(3)).unwrap();
+    let actions = leader.step(Event::Read { id: 9 }).unwrap();
+    assert!(
+        !actions.contains(&Action::ReadReady { id: 9, index: 1 }),
+        "{actions:?}"
+    );
+}
+
 // Thesis 6.4 step 4: a read is served once the state machine has applied
 // *at least* its read index. Entries committed and applied while its round
 // was out do not hold it back.

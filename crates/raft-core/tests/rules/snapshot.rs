@@ -159,7 +159,7 @@ fn a_lost_chunk_is_resent_from_what_the_follower_holds() {
     );
     assert_eq!(
         chunks_to(&leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap(), 3),
-        vec![]
+        Vec::<u64>::new()
     );
     let resent = leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
     assert_eq!(
@@ -217,7 +217,7 @@ fn no_resend_storm_to_an_unreachable_follower_or_on_duplicated_rejections() {
         let actions = leader.step(msg(ae_reject(1, 3, 2, 0))).unwrap();
         assert_eq!(
             chunks_to(&actions, 3),
-            vec![],
+            Vec::<u64>::new(),
             "a duplicated rejection resent chunks"
         );
     }
@@ -400,6 +400,31 @@ fn a_stream_skips_ahead_to_what_the_follower_already_holds() {
     let (mut other, _) = streaming_leader_of(&data);
     other.step(msg(chunk_reply(3, 4, 99, false))).unwrap();
     assert_eq!(other.status().peers[1].state, ReplicationState::Snapshot);
+}
+
+// A follower that acknowledged part of a stream, then lost it (it
+// restarted) and started again from the first chunk, reports less than it
+// acknowledged: once the stream stalls, the leader resends from what the
+// follower now holds instead of waiting forever.
+#[test]
+fn a_follower_that_lost_acknowledged_chunks_is_resent_from_what_it_holds() {
+    let data = [7u8; 32];
+    let (mut leader, _) = streaming_leader_of(&data);
+    leader.step(msg(chunk_reply(3, 4, 16, false))).unwrap();
+    // Restarted, it holds only the first chunk again.
+    leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    let mut resent = Vec::new();
+    for tick in 1..=9 {
+        let actions = leader.step(Event::Tick).unwrap();
+        if tick % 3 == 0 {
+            leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+        }
+        resent.extend(chunks_to(&actions, 3));
+    }
+    assert!(
+        resent.contains(&2),
+        "never resent from offset 2: {resent:?}"
+    );
 }
 
 // Raft 5.1 ("if a server receives a request with a stale term number, it

@@ -90,6 +90,18 @@ impl<D: SimDisk> Cluster<D> {
         Ok(self.step(leader, Event::Read { id })?.ok().map(|()| id))
     }
 
+    /// Issues a linearizable read at node `id`, whatever it believes it is
+    /// (to test read modes against a deposed leader); checked like
+    /// [`read`](Self::read). Returns the read id, or `None` if the node
+    /// refused it (it is not a leader) or is down or paused.
+    pub fn read_at(&mut self, id: NodeId) -> SimResult<Option<u64>> {
+        if !self.is_up(id) || self.is_paused(id) {
+            return Ok(None);
+        }
+        let read = self.register_read();
+        Ok(self.step(id, Event::Read { id: read })?.ok().map(|()| read))
+    }
+
     /// A fresh read id, remembered with the highest index applied anywhere
     /// now: the `ReadReady` index must reflect at least that.
     pub(super) fn register_read(&mut self) -> u64 {

@@ -47,6 +47,12 @@ impl Clock {
         ticks
     }
 
+    /// Sets the rate, clamped to the skew range `500..=2000` per mille.
+    pub(crate) fn set_rate(&mut self, rate: u32) {
+        let (slowest, fastest) = RATE_PER_MILLE;
+        self.rate = rate.clamp(slowest, fastest);
+    }
+
     /// The rate in per mille.
     pub(crate) fn rate(self) -> u32 {
         self.rate

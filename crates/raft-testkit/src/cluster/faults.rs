@@ -214,6 +214,22 @@ impl<D: SimDisk> Cluster<D> {
         self.machines.get(&id).map(|machine| machine.clock.rate())
     }
 
+    /// Sets node `id`'s clock rate (per mille of cluster ticks, clamped to
+    /// `500..=2000`), to test a timing assumption at its worst case; it
+    /// takes effect while the plan's `clock_skew` is on.
+    ///
+    /// ```
+    /// use raft_testkit::{Cluster, FaultPlan};
+    /// let mut cluster = Cluster::builder().seed(1).faults(FaultPlan::all()).build();
+    /// cluster.set_clock_rate(1, 2500);
+    /// assert_eq!(cluster.clock_rate(1), Some(2000));
+    /// ```
+    pub fn set_clock_rate(&mut self, id: NodeId, rate: u32) {
+        if let Some(machine) = self.machines.get_mut(&id) {
+            machine.clock.set_rate(rate);
+        }
+    }
+
     /// How many times a machine crashed so far, between steps
     /// ([`crash`](Self::crash)) or inside one
     /// ([`crash_at_next_sync`](Self::crash_at_next_sync)).

@@ -314,6 +314,20 @@ impl<D: SimDisk> Cluster<D> {
     /// sync failure was armed stops the node (returned as `Ok(Err(..))`);
     /// any other fails the run.
     pub fn step(&mut self, id: NodeId, event: Event) -> SimResult<Result<(), Error>> {
+        self.drive(id, Some(event))
+    }
+
+    /// With deferred sync ([`RaftConfig::with_deferred_sync`]): makes node
+    /// `id`'s writes durable and hands out what it held (`RaftNode::flush`),
+    /// checked and routed like a step. The cluster flushes every such node
+    /// at the end of each tick, so a crash between a step and the flush
+    /// loses exactly the unsynced writes.
+    pub fn flush(&mut self, id: NodeId) -> SimResult<Result<(), Error>> {
+        self.drive(id, None)
+    }
+
+    /// One step (`Some(event)`) or one flush (`None`) of node `id`.
+    fn drive(&mut self, id: NodeId, event: Option<Event>) -> SimResult<Result<(), Error>> {
         if let Some(failure) = self.failed.take() {
             return Err(failure);
         }
@@ -327,15 +341,19 @@ impl<D: SimDisk> Cluster<D> {
         };
         if let Some(pause) = machine.pause.as_mut() {
             // A paused machine takes no step: messages wait for it.
-            if let Event::Message(message) = event {
+            if let Some(Event::Message(message)) = event {
                 pause.hold(message);
             }
             return Ok(Ok(()));
         }
-        if self.trace && !matches!(event, Event::Tick) {
+        if self.trace && !matches!(event, Some(Event::Tick)) {
             eprintln!("[{}] node {id} <- {event:?}", self.now);
         }
-        match node.step_into(event, &mut out) {
+        let fed = match event {
+            Some(event) => node.step_into(event, &mut out),
+            None => node.flush_into(&mut out),
+        };
+        match fed {
             Ok(()) => {}
             Err(error @ Error::Storage { .. }) if node.log().crash_at_sync() => {
                 // The armed crash: the machine died before its sync. Nothing
@@ -360,21 +378,20 @@ impl<D: SimDisk> Cluster<D> {
         }
         let result = self.after_step(id, &mut out);
         self.out = out;
-        if let Some(index) = result? {
+        if let Some((index, data)) = result? {
             // The state machine answers a snapshot hint at once.
-            let data = self
-                .machines
-                .get(&id)
-                .map(|machine| machine.replica.snapshot(index))
-                .unwrap_or_default();
             self.step(id, Event::Snapshot { index, data })?.ok();
         }
         Ok(Ok(()))
     }
 
     /// Checks the step, routes its messages and records its applies;
-    /// returns the index of a requested snapshot, if any.
-    fn after_step(&mut self, id: NodeId, out: &mut Vec<Action>) -> SimResult<Option<Index>> {
+    /// returns a requested snapshot (index and data), if any.
+    fn after_step(
+        &mut self,
+        id: NodeId,
+        out: &mut Vec<Action>,
+    ) -> SimResult<Option<(Index, Vec<u8>)>> {
         let Some(machine) = self.machines.get_mut(&id) else {
             return Ok(None);
         };
@@ -423,7 +440,12 @@ impl<D: SimDisk> Cluster<D> {
                         })?;
                     machine.replica.restore(decoded.applied, decoded.machine);
                 }
-                Action::Snapshot { index, .. } => snapshot = Some(index),
+                Action::Snapshot { index, .. } => {
+                    // Taken where the hint stands among the actions: later
+                    // applies of the same batch (deferred sync releases
+                    // several steps at once) are not in it.
+                    snapshot = Some((index, machine.replica.snapshot(index)));
+                }
                 Action::ReadReady { id: read, index } => {
                     if let Some(floor) = self.reads.remove(&read)
                         && index < floor
@@ -486,6 +508,17 @@ impl<D: SimDisk> Cluster<D> {
                 self.snapshot_chunks_delivered += 1;
             }
             self.step(item.to, Event::Message(item.message))?.ok();
+        }
+        // Group commit: a node with deferred sync makes the tick's writes
+        // durable once, at its end.
+        for id in self.ids() {
+            if self
+                .machines
+                .get(&id)
+                .is_some_and(|m| m.config.deferred_sync())
+            {
+                self.flush(id)?.ok();
+            }
         }
         Ok(())
     }

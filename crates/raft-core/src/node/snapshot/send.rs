@@ -107,6 +107,7 @@ impl<L: RaftLog> RaftNode<L> {
         }
         let stream = &mut pr.snapshot;
         stream.heard = true;
+        stream.last_reported = reply.next_offset;
         let first_stall_here = stream.rewound_to != Some(reply.next_offset);
         if reply.next_offset == 0 && stream.acked_offset > 0 && first_stall_here {
             // The follower lost what it had (it restarted): start over.
@@ -178,7 +179,10 @@ impl<L: RaftLog> RaftNode<L> {
                 return;
             }
             let stream = &mut pr.snapshot;
-            let outstanding = stream.acked_offset < stream.next_offset;
+            // Chunks are in flight, or the follower says it holds less than
+            // it acknowledged (it restarted).
+            let outstanding = stream.acked_offset < stream.next_offset
+                || stream.last_reported < stream.acked_offset;
             if outstanding && stream.acked_offset == stream.acked_at_last_heartbeat {
                 stream.stalled_heartbeats = stream.stalled_heartbeats.saturating_add(1);
             } else {
@@ -186,7 +190,7 @@ impl<L: RaftLog> RaftNode<L> {
             }
             stream.acked_at_last_heartbeat = stream.acked_offset;
             if stream.stalled_heartbeats >= STALLED_HEARTBEATS_MAX && stream.heard {
-                let from = stream.acked_offset;
+                let from = stream.acked_offset.min(stream.last_reported);
                 stream.rewind(from);
                 stream.stalled_heartbeats = 0;
                 stream.heard = false;
