@@ -2,7 +2,7 @@
 //! makes is synced once, before the step returns, and the leader counts its
 //! own log toward commitment only once synced.
 
-use raft_core::{Action, Error, Event, MemoryLog, RaftConfig, RaftNode};
+use raft_core::{Action, Error, Event, MemoryLog, RaftConfig, RaftLog, RaftNode};
 
 use crate::common::*;
 
@@ -215,4 +215,80 @@ fn a_deferred_leader_replicates_before_its_sync_and_counts_itself_after() {
         term: 1,
         command: b"p".to_vec()
     }));
+}
+
+/// A backend written against the raft-io 1.0 trait: the required methods
+/// and the 1.0 snapshot methods, none of the later ones, so the node runs on
+/// the trait's default methods (`append_from`, `snapshot_membership`,
+/// `apply_snapshot_with_membership`, ...).
+struct OldStyleLog(MemoryLog);
+
+impl RaftLog for OldStyleLog {
+    fn last_index(&self) -> raft_core::Index {
+        self.0.last_index()
+    }
+    fn last_term(&self) -> raft_core::Term {
+        self.0.last_term()
+    }
+    fn term_at(&self, index: raft_core::Index) -> Option<raft_core::Term> {
+        self.0.term_at(index)
+    }
+    fn entry(&self, index: raft_core::Index) -> Option<raft_core::LogEntry> {
+        self.0.entry(index)
+    }
+    fn append(&mut self, entries: &[raft_core::LogEntry]) -> raft_core::Result<()> {
+        self.0.append(entries)
+    }
+    fn truncate(&mut self, from: raft_core::Index) -> raft_core::Result<()> {
+        self.0.truncate(from)
+    }
+    fn hard_state(&self) -> raft_core::HardState {
+        self.0.hard_state()
+    }
+    fn set_hard_state(&mut self, state: raft_core::HardState) -> raft_core::Result<()> {
+        self.0.set_hard_state(state)
+    }
+    fn sync(&mut self) -> raft_core::Result<()> {
+        self.0.sync()
+    }
+    fn snapshot_index(&self) -> raft_core::Index {
+        self.0.snapshot_index()
+    }
+    fn snapshot(&self) -> Option<raft_core::Snapshot> {
+        self.0.snapshot()
+    }
+    fn apply_snapshot(&mut self, snapshot: &raft_core::Snapshot) -> raft_core::Result<()> {
+        self.0.apply_snapshot(snapshot)
+    }
+}
+
+// The trait's default methods carry a backend that implements only the
+// raft-io 1.0 surface (thesis 10.2.1's durable log, Raft 7's snapshot):
+// entries a leader sends are appended, a snapshot it sends is installed, and
+// a node reopened over that log takes its voters from the snapshot.
+#[test]
+fn a_backend_with_only_the_old_trait_methods_replicates_and_installs_snapshots() {
+    let mut follower = RaftNode::with_log(cfg(2, &[1, 2, 3]), OldStyleLog(MemoryLog::new()));
+    follower
+        .step(msg(ae(1, 1, (0, 0), vec![entry(1, 1, b"a")], 0)))
+        .unwrap();
+    assert_eq!(
+        follower.log().last_index(),
+        1,
+        "appended through the default"
+    );
+    let snapshot = raft_core::Snapshot::with_config(4, 1, vec![1, 2, 3, 4], b"S".to_vec());
+    follower
+        .step(msg(raft_core::Message::InstallSnapshot(
+            raft_core::InstallSnapshot {
+                term: 1,
+                leader: 1,
+                snapshot,
+            },
+        )))
+        .unwrap();
+    assert_eq!(follower.log().snapshot_index(), 4);
+    let OldStyleLog(inner) = follower.into_log();
+    let reopened = RaftNode::with_log(cfg(2, &[1, 2, 3]), OldStyleLog(inner));
+    assert_eq!(reopened.members(), &[1, 2, 3, 4]);
 }

@@ -27,3 +27,67 @@ fn a_failed_log_read_fails_the_step_and_the_node() {
     assert_eq!(leader.step(Event::Tick).unwrap_err(), error);
     assert_eq!(leader.step(msg(ae_ok(1, 3, 2))).unwrap_err(), error);
 }
+
+// A step that fails because a read failed reports the read failure, its
+// cause, not what went wrong after it: here entry 2 commits, reading it to
+// apply fails, and the error names the read, not a "missing" entry.
+#[test]
+fn a_failure_after_a_failed_read_is_reported_as_the_read() {
+    let (mut leader, probe) = recorded_node(cfg(1, &[1, 2, 3]), MemoryLog::new());
+    elect_and_settle(&mut leader);
+    leader.step(Event::Propose(b"a".to_vec())).unwrap();
+    probe.fail_reads(true);
+    let error = leader.step(msg(ae_ok(1, 2, 2))).unwrap_err();
+    assert_eq!(error, Error::storage("read entries", "injected failure"));
+}
+
+/// A backend that implements only the required methods: no snapshots.
+struct NoSnapshotLog(MemoryLog);
+
+impl RaftLog for NoSnapshotLog {
+    fn last_index(&self) -> raft_core::Index {
+        self.0.last_index()
+    }
+    fn last_term(&self) -> raft_core::Term {
+        self.0.last_term()
+    }
+    fn term_at(&self, index: raft_core::Index) -> Option<raft_core::Term> {
+        self.0.term_at(index)
+    }
+    fn entry(&self, index: raft_core::Index) -> Option<raft_core::LogEntry> {
+        self.0.entry(index)
+    }
+    fn append(&mut self, entries: &[raft_core::LogEntry]) -> raft_core::Result<()> {
+        self.0.append(entries)
+    }
+    fn truncate(&mut self, from: raft_core::Index) -> raft_core::Result<()> {
+        self.0.truncate(from)
+    }
+    fn hard_state(&self) -> raft_core::HardState {
+        self.0.hard_state()
+    }
+    fn set_hard_state(&mut self, state: raft_core::HardState) -> raft_core::Result<()> {
+        self.0.set_hard_state(state)
+    }
+    fn sync(&mut self) -> raft_core::Result<()> {
+        self.0.sync()
+    }
+}
+
+// A backend that cannot store snapshots fails loudly when the leader sends
+// one (Raft 7's InstallSnapshot): the step fails with a storage error
+// instead of pretending the snapshot was installed.
+#[test]
+fn a_backend_without_snapshots_fails_the_step_that_installs_one() {
+    let mut follower =
+        raft_core::RaftNode::with_log(cfg(2, &[1, 2, 3]), NoSnapshotLog(MemoryLog::new()));
+    let snapshot = raft_core::Snapshot::with_config(4, 1, vec![1, 2, 3], b"S".to_vec());
+    let install = raft_core::Message::InstallSnapshot(raft_core::InstallSnapshot {
+        term: 1,
+        leader: 1,
+        snapshot,
+    });
+    let error = follower.step(msg(install)).unwrap_err();
+    assert!(matches!(error, Error::Storage { .. }), "{error}");
+    assert_eq!(follower.log().snapshot_index(), 0);
+}
