@@ -649,3 +649,14 @@ fn a_removed_leader_never_hands_over_to_a_learner() {
         "{actions:?}"
     );
 }
+
+// Thesis 4.2.1 and 4.3: a server is a voter or a learner, never both, in
+// either half of a joint configuration; restoring a configuration read back
+// from disk drops a learner entry for any voter, incoming or outgoing.
+#[test]
+fn a_voter_of_either_half_is_never_also_a_learner() {
+    let simple = Membership::from_parts(vec![1, 2], vec![], vec![2, 5]);
+    assert_eq!(simple.learners(), &[5]);
+    let joint = Membership::from_parts(vec![3, 4], vec![1, 2, 3], vec![9, 1, 4]);
+    assert_eq!(joint.learners(), &[9]);
+}
