@@ -611,3 +611,15 @@ fn a_stream_that_progresses_between_heartbeats_is_not_resent() {
     }
     assert_eq!(resent, Vec::<u64>::new());
 }
+
+// Raft 7 with raft-io 1.0 peers: a snapshot that records no configuration
+// (a 1.0 leader's) leaves the follower's configuration as it was at the
+// snapshot's index, rather than installing an empty one.
+#[test]
+fn a_snapshot_without_a_configuration_keeps_the_one_in_force() {
+    let mut follower = RaftNode::new(cfg(2, &[1, 2, 3]));
+    let snapshot = Snapshot::new(4, 1, b"S".to_vec());
+    follower.step(msg(install(1, 1, snapshot))).unwrap();
+    assert_eq!(follower.log().snapshot_index(), 4);
+    assert_eq!(follower.members(), &[1, 2, 3]);
+}
