@@ -660,3 +660,12 @@ fn a_voter_of_either_half_is_never_also_a_learner() {
     let joint = Membership::from_parts(vec![3, 4], vec![1, 2, 3], vec![9, 1, 4]);
     assert_eq!(joint.learners(), &[9]);
 }
+
+// Thesis 4: the members are the voters and the learners; any other server
+// (a removed one, or one never added) is not a member.
+#[test]
+fn members_are_the_voters_and_learners_only() {
+    let config = Membership::with_learners([1, 2, 3], [4]);
+    assert!(config.contains(1) && config.contains(4));
+    assert!(!config.contains(5));
+}

@@ -292,3 +292,26 @@ fn a_backend_with_only_the_old_trait_methods_replicates_and_installs_snapshots()
     let reopened = RaftNode::with_log(cfg(2, &[1, 2, 3]), OldStyleLog(inner));
     assert_eq!(reopened.members(), &[1, 2, 3, 4]);
 }
+
+// Thesis 10.2.1's durable state machine: a node resumes after what the
+// state machine already applied, which must lie within the log, from the
+// log's snapshot (inclusive) to its last entry (inclusive).
+#[test]
+fn resume_accepts_an_applied_index_from_the_snapshot_to_the_last_entry() {
+    let log = || {
+        let mut log = memory_log(&[1, 1, 1, 1, 1, 1], 1, None);
+        log.apply_snapshot(&raft_core::Snapshot::with_config(
+            4,
+            1,
+            vec![1, 2, 3],
+            b"S".to_vec(),
+        ))
+        .unwrap();
+        log
+    };
+    let resume = |applied| RaftNode::resume(cfg(1, &[1, 2, 3]), log(), applied);
+    assert_eq!(resume(4).unwrap().last_applied(), 4, "at the snapshot");
+    assert_eq!(resume(6).unwrap().last_applied(), 6, "at the last entry");
+    assert!(matches!(resume(3), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(resume(7), Err(Error::InvalidRequest { .. })));
+}
