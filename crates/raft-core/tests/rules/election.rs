@@ -311,3 +311,15 @@ fn two_refusals_of_five_leave_the_election_open() {
     node.step(msg(rv_reply(1, 5, true))).unwrap();
     assert_eq!((node.role(), node.term()), (Role::Leader, 1));
 }
+
+// Operators read a node's state in logs: its `Debug` output names its id,
+// role and term (the Raft state of Figure 2 that matters when debugging).
+#[test]
+fn a_nodes_debug_output_names_its_id_role_and_term() {
+    let mut node = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect(&mut node);
+    let shown = format!("{node:?}");
+    for part in ["RaftNode", "id: 1", "role: Leader", "term: 1"] {
+        assert!(shown.contains(part), "{part} missing from {shown}");
+    }
+}

@@ -1,7 +1,7 @@
 //! `step_many`: a batch of events, one sync, and a failing event rejected in
 //! place without disturbing the others.
 
-use raft_core::{Action, Error, Event, RaftNode};
+use raft_core::{Action, Error, Event, Message, RaftNode, Role};
 
 use crate::common::*;
 
@@ -75,4 +75,33 @@ fn rejected_event_between_proposals_leaves_them_intact() {
             send(3, ae(1, 1, (1, 1), batch, 1)),
         ]
     );
+}
+
+// Raft 5.1 and 5.2: only a leader sends AppendEntries. A leader that takes
+// a proposal and, in the same batch, learns of a newer leader steps down;
+// what it owed its followers is not sent by the follower it now is.
+#[test]
+fn a_leader_deposed_within_a_batch_sends_no_appends() {
+    let mut node = RaftNode::new(cfg(1, &[1, 2, 3]));
+    elect_and_settle(&mut node);
+    let actions = node
+        .step_many(vec![
+            Event::Propose(b"x".to_vec()),
+            msg(ae(2, 2, (1, 1), vec![], 1)),
+        ])
+        .unwrap();
+    assert_eq!(node.role(), Role::Follower);
+    let appends: Vec<&Action> = actions
+        .iter()
+        .filter(|action| {
+            matches!(
+                action,
+                Action::Send {
+                    message: Message::AppendEntries(_),
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert!(appends.is_empty(), "{appends:?}");
 }
