@@ -366,3 +366,38 @@ pub fn terms<L: RaftLog>(log: &L) -> Vec<Term> {
         .map(|i| log.term_at(i).unwrap())
         .collect()
 }
+
+/// The required `RaftLog` methods, delegated to the `MemoryLog` in field 0:
+/// for test backends that leave every other method to the trait's defaults.
+macro_rules! required_log_methods_of_field_0 {
+    () => {
+        fn last_index(&self) -> raft_core::Index {
+            self.0.last_index()
+        }
+        fn last_term(&self) -> raft_core::Term {
+            self.0.last_term()
+        }
+        fn term_at(&self, index: raft_core::Index) -> Option<raft_core::Term> {
+            self.0.term_at(index)
+        }
+        fn entry(&self, index: raft_core::Index) -> Option<raft_core::LogEntry> {
+            self.0.entry(index)
+        }
+        fn append(&mut self, entries: &[raft_core::LogEntry]) -> raft_core::Result<()> {
+            self.0.append(entries)
+        }
+        fn truncate(&mut self, from: raft_core::Index) -> raft_core::Result<()> {
+            self.0.truncate(from)
+        }
+        fn hard_state(&self) -> raft_core::HardState {
+            self.0.hard_state()
+        }
+        fn set_hard_state(&mut self, state: raft_core::HardState) -> raft_core::Result<()> {
+            self.0.set_hard_state(state)
+        }
+        fn sync(&mut self) -> raft_core::Result<()> {
+            self.0.sync()
+        }
+    };
+}
+pub(crate) use required_log_methods_of_field_0;

@@ -224,33 +224,7 @@ fn a_deferred_leader_replicates_before_its_sync_and_counts_itself_after() {
 struct OldStyleLog(MemoryLog);
 
 impl RaftLog for OldStyleLog {
-    fn last_index(&self) -> raft_core::Index {
-        self.0.last_index()
-    }
-    fn last_term(&self) -> raft_core::Term {
-        self.0.last_term()
-    }
-    fn term_at(&self, index: raft_core::Index) -> Option<raft_core::Term> {
-        self.0.term_at(index)
-    }
-    fn entry(&self, index: raft_core::Index) -> Option<raft_core::LogEntry> {
-        self.0.entry(index)
-    }
-    fn append(&mut self, entries: &[raft_core::LogEntry]) -> raft_core::Result<()> {
-        self.0.append(entries)
-    }
-    fn truncate(&mut self, from: raft_core::Index) -> raft_core::Result<()> {
-        self.0.truncate(from)
-    }
-    fn hard_state(&self) -> raft_core::HardState {
-        self.0.hard_state()
-    }
-    fn set_hard_state(&mut self, state: raft_core::HardState) -> raft_core::Result<()> {
-        self.0.set_hard_state(state)
-    }
-    fn sync(&mut self) -> raft_core::Result<()> {
-        self.0.sync()
-    }
+    required_log_methods_of_field_0!();
     fn snapshot_index(&self) -> raft_core::Index {
         self.0.snapshot_index()
     }
