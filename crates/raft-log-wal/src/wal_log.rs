@@ -418,11 +418,8 @@ impl RaftLog for WalLog {
     }
 
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
-        self.check_failed("apply snapshot")?;
-        if snapshot.index <= self.index.snapshot_index {
-            return Ok(());
-        }
-        self.install(snapshot, &Membership::new(snapshot.config.iter().copied()))
+        let voters = Membership::new(snapshot.config.iter().copied());
+        self.apply_snapshot_with_membership(snapshot, &voters)
     }
 
     fn apply_snapshot_with_membership(

@@ -150,7 +150,29 @@ impl Membership {
 
     /// Every voter of either half, sorted, each once.
     pub fn all_voters(&self) -> Vec<NodeId> {
-        sorted(self.voters.iter().chain(&self.outgoing).copied())
+        self.voter_ids().collect()
+    }
+
+    /// Every voter of either half, in id order, each once, without
+    /// allocating: the two sorted halves merged.
+    pub(crate) fn voter_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let (mut incoming, mut outgoing) = (
+            self.voters.iter().peekable(),
+            self.outgoing.iter().peekable(),
+        );
+        std::iter::from_fn(move || {
+            match (incoming.peek(), outgoing.peek()) {
+                (None, None) => None,
+                (Some(&&a), Some(&&b)) if a == b => {
+                    incoming.next();
+                    outgoing.next()
+                }
+                (Some(&&a), Some(&&b)) if b < a => outgoing.next(),
+                (Some(_), _) => incoming.next(),
+                (None, Some(_)) => outgoing.next(),
+            }
+            .copied()
+        })
     }
 
     /// The halves a decision needs a majority of: one, or two while joint.

@@ -121,6 +121,17 @@ mod tests {
     }
 
     #[test]
+    fn voter_ids_merge_both_halves_in_order_once() {
+        let joint = Membership::new([1, 3, 5])
+            .enter_joint([2, 3, 6], [9])
+            .unwrap();
+        assert_eq!(joint.voter_ids().collect::<Vec<_>>(), vec![1, 2, 3, 5, 6]);
+        assert_eq!(joint.all_voters(), vec![1, 2, 3, 5, 6]);
+        let plain = Membership::with_learners([4, 2], [7]);
+        assert_eq!(plain.voter_ids().collect::<Vec<_>>(), vec![2, 4]);
+    }
+
+    #[test]
     fn majority_of_small_clusters() {
         assert_eq!(
             [1, 2, 3, 4, 5].map(majority),

@@ -5,8 +5,9 @@
 //! or not it is committed; when a configuration entry is removed by a
 //! conflicting append, the server falls back to the one before it.
 
+use crate::log::RaftLog;
 use crate::membership::Membership;
-use crate::types::Index;
+use crate::types::{EntryKind, Index};
 
 /// The configurations of the log, oldest first: a base (the snapshot's, or
 /// the one the node started with, at index `0`) and one per `Config` entry
@@ -37,8 +38,8 @@ impl ConfigHistory {
     }
 
     fn last(&self) -> &(Index, Membership) {
-        // The invariant keeps one entry at least; `entries[0]` backs it.
-        self.entries.last().unwrap_or(&self.entries[0])
+        // The invariant keeps one entry at least.
+        &self.entries[self.entries.len() - 1]
     }
 
     /// The configuration in force at `index`.
@@ -61,6 +62,19 @@ impl ConfigHistory {
             self.entries.push((0, Membership::default()));
         }
         self.entries.push((index, membership));
+    }
+
+    /// Adds the configuration of every `Config` entry `log` holds after
+    /// `after` (kinds are scanned without reading commands where the log
+    /// knows them).
+    pub(crate) fn push_from_log<L: RaftLog>(&mut self, log: &L, after: Index) {
+        for index in after + 1..=log.last_index() {
+            if log.kind_at(index) == Some(EntryKind::Config)
+                && let Some(membership) = log.entry(index).and_then(|entry| entry.membership())
+            {
+                self.push(index, membership);
+            }
+        }
     }
 
     /// Entries from `from` on were truncated: forget their configurations.

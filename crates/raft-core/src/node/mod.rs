@@ -648,40 +648,16 @@ impl<L: RaftLog> RaftNode<L> {
         members
     }
 
-    /// Sends `message` to every other voter of either half, in id order.
+    /// Sends `message` to every other voter of either half, in id order
+    /// (a read on a sole voter allocates nothing for its peers).
     fn send_to_voter_peers(&mut self, message: &Message) {
-        // Both halves are sorted: merge them in id order without collecting
-        // (a read on a sole voter must not allocate for its peers).
         let id = self.id();
-        let (mut incoming, mut outgoing) = (0, 0);
-        loop {
-            let config = self.configs.in_force();
-            let (a, b) = (
-                config.voters().get(incoming),
-                config.outgoing_voters().get(outgoing),
-            );
-            let to = match (a, b) {
-                (None, None) => return,
-                (Some(&x), None) => {
-                    incoming += 1;
-                    x
-                }
-                (None, Some(&y)) => {
-                    outgoing += 1;
-                    y
-                }
-                (Some(&x), Some(&y)) => {
-                    if x <= y {
-                        incoming += 1;
-                    }
-                    if y <= x {
-                        outgoing += 1;
-                    }
-                    x.min(y)
-                }
-            };
+        for to in self.configs.in_force().voter_ids() {
             if to != id {
-                self.send(to, message.clone());
+                self.out.push(Action::Send {
+                    to,
+                    message: message.clone(),
+                });
             }
         }
     }
@@ -700,13 +676,7 @@ fn recover_configs<L: RaftLog>(config: &RaftConfig, log: &L) -> ConfigHistory {
         }
     });
     let mut configs = ConfigHistory::new(snapshot_index, base);
-    for index in snapshot_index + 1..=log.last_index() {
-        if log.kind_at(index) == Some(crate::types::EntryKind::Config)
-            && let Some(membership) = log.entry(index).and_then(|entry| entry.membership())
-        {
-            configs.push(index, membership);
-        }
-    }
+    configs.push_from_log(log, snapshot_index);
     configs
 }
 

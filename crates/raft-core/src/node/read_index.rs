@@ -66,11 +66,10 @@ impl ReadIndex {
 impl<L: RaftLog> RaftNode<L> {
     pub(super) fn handle_read(&mut self, id: u64) -> Result<()> {
         self.ensure_leader()?;
-        if self.committed_in_current_term() && self.read_from_lease(id) {
-            return Ok(());
-        }
         if self.committed_in_current_term() {
-            self.reads.push(id, self.commit_index);
+            if !self.read_from_lease(id) {
+                self.reads.push(id, self.commit_index);
+            }
         } else {
             self.reads.awaiting_commit.push(id);
         }

@@ -14,7 +14,7 @@ use crate::event::Action;
 use crate::log::RaftLog;
 use crate::membership::Membership;
 use crate::message::{InstallSnapshot, InstallSnapshotReply, Message};
-use crate::types::{EntryKind, Index, Snapshot};
+use crate::types::{Index, Snapshot};
 
 impl<L: RaftLog> RaftNode<L> {
     /// Hints `Action::Snapshot` once `snapshot_threshold` entries were
@@ -117,13 +117,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn adopt_snapshot_configs(&mut self, index: Index, membership: Membership) {
         let before = self.membership().clone();
         self.configs.reset(index, membership);
-        for at in index + 1..=self.log.last_index() {
-            if self.log.kind_at(at) == Some(EntryKind::Config)
-                && let Some(membership) = self.log.entry(at).and_then(|e| e.membership())
-            {
-                self.configs.push(at, membership);
-            }
-        }
+        self.configs.push_from_log(&self.log, index);
         if *self.membership() != before {
             self.configuration_changed();
         }
