@@ -53,6 +53,8 @@ pub struct RaftConfig {
     lease_clock_ratio_per_mille: Option<u32>,
     /// Steps leave their writes unsynced until `RaftNode::flush`.
     deferred_sync: bool,
+    /// Installed snapshots are announced without their data.
+    restore_from_log: bool,
 }
 
 impl RaftConfig {
@@ -83,6 +85,7 @@ impl RaftConfig {
             joining: false,
             lease_clock_ratio_per_mille: None,
             deferred_sync: false,
+            restore_from_log: false,
         }
     }
 
@@ -147,6 +150,32 @@ impl RaftConfig {
     pub fn with_deferred_sync(mut self, deferred: bool) -> Self {
         self.deferred_sync = deferred;
         self
+    }
+
+    /// **(ours)** Announce an installed snapshot with
+    /// `Action::RestoreSnapshotFromLog` (index, term, length; the data
+    /// stays in the log, to be read with `RaftNode::snapshot_reader`)
+    /// instead of `Action::RestoreSnapshot` with the data. Off by default,
+    /// as raft-io 1.0 programs expect; turn it on for a state too large to
+    /// hold twice in memory. With a log that stages snapshots (see
+    /// `RaftLog::stages_snapshots`), a snapshot streamed from a leader then
+    /// goes from the network to the log chunk by chunk and is never whole
+    /// in memory.
+    ///
+    /// ```
+    /// use raft_core::RaftConfig;
+    /// assert!(!RaftConfig::new(1, [2, 3]).restore_from_log());
+    /// assert!(RaftConfig::new(1, [2, 3]).with_restore_from_log(true).restore_from_log());
+    /// ```
+    pub fn with_restore_from_log(mut self, from_log: bool) -> Self {
+        self.restore_from_log = from_log;
+        self
+    }
+
+    /// Whether installed snapshots are announced without their data (see
+    /// [`with_restore_from_log`](Self::with_restore_from_log)).
+    pub fn restore_from_log(&self) -> bool {
+        self.restore_from_log
     }
 
     /// Whether steps defer their `sync` to `RaftNode::flush`.

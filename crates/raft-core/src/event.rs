@@ -43,6 +43,22 @@ pub enum Event {
         /// The serialized state machine.
         data: Vec<u8>,
     },
+    /// **(ours)** One piece of the application's snapshot through `index`,
+    /// for a state too large for one `Vec` in [`Snapshot`](Event::Snapshot):
+    /// the pieces are appended, in the order given, to a snapshot the log
+    /// stages (see `RaftLog::stages_snapshots`); the piece with `done`
+    /// stores it and compacts the log, as `Event::Snapshot` does. A piece
+    /// for another `index` than the one being written starts over. The
+    /// application may interleave other events between pieces. A log that
+    /// does not stage snapshots refuses it with `Error::InvalidRequest`.
+    SnapshotPiece {
+        /// The last index the snapshot covers (at most the applied index).
+        index: Index,
+        /// The next bytes of the serialized state machine.
+        data: Vec<u8>,
+        /// Whether this is the last piece.
+        done: bool,
+    },
     /// Add a voter (single-server change, thesis 4.1).
     AddServer(NodeId),
     /// Remove a voter (single-server change, thesis 4.1).
@@ -108,6 +124,20 @@ pub enum Action {
         term: Term,
         /// The serialized state machine.
         data: Vec<u8>,
+    },
+    /// **(ours)** Like [`RestoreSnapshot`](Action::RestoreSnapshot), with
+    /// the data left in the log (emitted instead of it under
+    /// `RaftConfig::with_restore_from_log`): read the `len` bytes with
+    /// `RaftNode::snapshot_reader` (or `raft_core::log::SnapshotReader`)
+    /// before the next step that could store another snapshot, then
+    /// replace the state machine; applies resume at `index + 1`.
+    RestoreSnapshotFromLog {
+        /// The last index the snapshot covers.
+        index: Index,
+        /// Its term.
+        term: Term,
+        /// The data's length in bytes.
+        len: u64,
     },
     /// The voters changed (on append of a configuration entry).
     MembershipChanged {

@@ -1,6 +1,6 @@
 //! `MemoryLog`: the default, non-durable `RaftLog`, backed by a `Vec`.
 
-use super::{RaftLog, check_contiguous, chunk_of};
+use super::{RaftLog, SnapshotStage, StagedSnapshots, check_contiguous, chunk_of};
 use crate::error::{Error, Result};
 use crate::membership::Membership;
 use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
@@ -26,6 +26,8 @@ pub struct MemoryLog {
     snapshot: Option<Snapshot>,
     /// The whole configuration at the snapshot's index.
     snapshot_membership: Option<Membership>,
+    /// Snapshots being taken in pieces (not part of the log's state).
+    staged: StagedSnapshots,
 }
 
 impl MemoryLog {
@@ -57,6 +59,24 @@ impl MemoryLog {
         let wanted = usize::try_from(to - from).unwrap_or(usize::MAX);
         let end = start.saturating_add(wanted).min(self.entries.len() - 1);
         &self.entries[start..=end]
+    }
+
+    /// Stores `snapshot` unless it is not newer than the stored one: a
+    /// compaction keeps the suffix after it, an installation from another
+    /// log replaces the whole log.
+    fn store_snapshot(&mut self, snapshot: Snapshot, membership: Membership) {
+        if snapshot.index <= self.snapshot_index() {
+            return;
+        }
+        if self.term_at(snapshot.index) == Some(snapshot.term) {
+            if let Some(pos) = self.position(snapshot.index) {
+                self.entries.drain(..=pos);
+            }
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot = Some(snapshot);
+        self.snapshot_membership = (!membership.is_empty()).then_some(membership);
     }
 
     /// Position in `entries` of `index`, if held.
@@ -180,11 +200,7 @@ impl RaftLog for MemoryLog {
         snapshot: &Snapshot,
         membership: &Membership,
     ) -> Result<()> {
-        if snapshot.index <= self.snapshot_index() {
-            return Ok(());
-        }
-        self.apply_snapshot(snapshot)?;
-        self.snapshot_membership = (!membership.is_empty()).then(|| membership.clone());
+        self.store_snapshot(snapshot.clone(), membership.clone());
         Ok(())
     }
 
@@ -200,22 +216,39 @@ impl RaftLog for MemoryLog {
             .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
     }
 
+    fn stages_snapshots(&self) -> bool {
+        true
+    }
+
+    fn stage_begin(&mut self, stage: SnapshotStage) -> Result<()> {
+        self.staged.begin(stage);
+        Ok(())
+    }
+
+    fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
+        self.staged.write(stage, data)
+    }
+
+    fn stage_install(
+        &mut self,
+        stage: SnapshotStage,
+        index: Index,
+        term: Term,
+        membership: &Membership,
+    ) -> Result<()> {
+        let data = self.staged.take(stage)?;
+        let snapshot = Snapshot::with_config(index, term, membership.voters().to_vec(), data);
+        self.store_snapshot(snapshot, membership.clone());
+        Ok(())
+    }
+
+    fn stage_discard(&mut self, stage: SnapshotStage) {
+        self.staged.discard(stage);
+    }
+
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
-        if snapshot.index <= self.snapshot_index() {
-            return Ok(());
-        }
-        if self.term_at(snapshot.index) == Some(snapshot.term) {
-            // Compaction: keep the suffix after the snapshot.
-            if let Some(pos) = self.position(snapshot.index) {
-                self.entries.drain(..=pos);
-            }
-        } else {
-            // Installation: the snapshot replaces the whole log.
-            self.entries.clear();
-        }
-        self.snapshot = Some(snapshot.clone());
-        self.snapshot_membership =
-            (!snapshot.config.is_empty()).then(|| Membership::new(snapshot.config.iter().copied()));
+        let membership = Membership::new(snapshot.config.iter().copied());
+        self.store_snapshot(snapshot.clone(), membership);
         Ok(())
     }
 }

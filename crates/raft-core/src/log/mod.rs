@@ -1,8 +1,12 @@
 //! The storage seam: `RaftLog`, and `MemoryLog`, its in-memory implementation.
 
 mod memory;
+mod snapshot_reader;
+mod staging;
 
 pub use memory::MemoryLog;
+pub use snapshot_reader::SnapshotReader;
+pub use staging::{SnapshotStage, StagedSnapshots};
 
 use crate::error::{Error, Result};
 use crate::membership::Membership;
@@ -190,6 +194,66 @@ pub trait RaftLog {
             .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
     }
 
+    /// **(ours)** Whether this log stages snapshots: takes one in pieces
+    /// through [`stage_begin`](Self::stage_begin),
+    /// [`stage_write`](Self::stage_write) and
+    /// [`stage_install`](Self::stage_install), so that neither a snapshot a
+    /// leader streams to this node nor one the application writes piece by
+    /// piece (`Event::SnapshotPiece`) is ever held whole in memory by the
+    /// node. Without staging (the default) the node assembles a streamed
+    /// snapshot in memory and stores it with
+    /// [`apply_snapshot_with_membership`](Self::apply_snapshot_with_membership),
+    /// and refuses `Event::SnapshotPiece`. Override all four `stage_*`
+    /// methods together with this one.
+    ///
+    /// ```
+    /// use raft_core::{MemoryLog, RaftLog};
+    /// assert!(MemoryLog::new().stages_snapshots());
+    /// ```
+    fn stages_snapshots(&self) -> bool {
+        false
+    }
+
+    /// **(ours)** Starts staging a snapshot in `stage`, dropping whatever
+    /// `stage` held. Only called when [`stages_snapshots`](Self::stages_snapshots)
+    /// is true. Staged bytes are not the log's state: a crash may drop
+    /// them, and nothing reads them until [`stage_install`](Self::stage_install).
+    fn stage_begin(&mut self, stage: SnapshotStage) -> Result<()> {
+        let _ = stage;
+        Err(unstaged("stage snapshot"))
+    }
+
+    /// **(ours)** Appends `data` to the snapshot staged in `stage`.
+    fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
+        let _ = (stage, data);
+        Err(unstaged("stage snapshot"))
+    }
+
+    /// **(ours)** Makes the bytes staged in `stage` the stored snapshot,
+    /// through `index` at `term`, with the configuration `membership` in
+    /// force there; the log keeps the entries after `index` if it holds
+    /// `index` at `term`, else it is replaced (as for
+    /// [`apply_snapshot`](Self::apply_snapshot)). `stage` is empty
+    /// afterwards. Durable, like `apply_snapshot`, once the next `sync`
+    /// returns. A snapshot not newer than the stored one is dropped.
+    fn stage_install(
+        &mut self,
+        stage: SnapshotStage,
+        index: Index,
+        term: Term,
+        membership: &Membership,
+    ) -> Result<()> {
+        let _ = (stage, index, term, membership);
+        Err(unstaged("install staged snapshot"))
+    }
+
+    /// **(ours)** Drops what `stage` holds, if anything. Cannot fail: a
+    /// backend that cannot remove a staged file leaves it for
+    /// [`stage_begin`](Self::stage_begin) (or its next open) to replace.
+    fn stage_discard(&mut self, stage: SnapshotStage) {
+        let _ = stage;
+    }
+
     /// Store `snapshot` and drop the entries it covers. If the log holds the
     /// entry at `snapshot.index` with the same term, the entries after it
     /// are kept; otherwise the whole log is replaced. The default fails, so
@@ -201,6 +265,12 @@ pub trait RaftLog {
             "this log backend does not support snapshots",
         ))
     }
+}
+
+/// The error a `stage_*` default returns (the node never calls them on a
+/// log whose `stages_snapshots` is false).
+fn unstaged(context: &'static str) -> Error {
+    Error::storage(context, "this log backend does not stage snapshots")
 }
 
 /// What the node counts per entry on top of its command when it sizes an

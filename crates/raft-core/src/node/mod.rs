@@ -108,6 +108,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     boot_quiet: bool,
     /// A snapshot being streamed to us, chunk by chunk.
     incoming: Option<snapshot::IncomingSnapshot>,
+    /// The application's snapshot being written piece by piece.
+    producing: Option<snapshot::ProducedSnapshot>,
     /// A leadership transfer in progress (thesis 3.10).
     transfer: Option<transfer::Transfer>,
     /// Output of the current step; swapped with the caller's buffer.
@@ -176,6 +178,7 @@ impl<L: RaftLog> RaftNode<L> {
             hold_scratch: Vec::new(),
             flushing: false,
             incoming: None,
+            producing: None,
             transfer: None,
             out: Vec::new(),
             quorum_scratch: Vec::new(),
@@ -290,6 +293,31 @@ impl<L: RaftLog> RaftNode<L> {
     /// The underlying log.
     pub fn log(&self) -> &L {
         &self.log
+    }
+
+    /// **(ours)** Reads the stored snapshot's data as a `std::io::Read`,
+    /// in the caller's buffer sizes: how an application restores its state
+    /// on `Action::RestoreSnapshotFromLog` without the whole snapshot in
+    /// memory.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use raft_core::{Action, Event, RaftConfig, RaftNode};
+    ///
+    /// let mut node = RaftNode::new(RaftConfig::single(1));
+    /// while !node.is_leader() {
+    ///     node.step(Event::Tick).unwrap();
+    /// }
+    /// node.step(Event::Propose(b"x".to_vec())).unwrap();
+    /// let applied = node.last_applied();
+    /// node.step(Event::SnapshotPiece { index: applied, data: b"st".to_vec(), done: false }).unwrap();
+    /// node.step(Event::SnapshotPiece { index: applied, data: b"ate".to_vec(), done: true }).unwrap();
+    /// let mut data = Vec::new();
+    /// node.snapshot_reader().read_to_end(&mut data).unwrap();
+    /// assert_eq!(data, b"state");
+    /// ```
+    pub fn snapshot_reader(&self) -> crate::log::SnapshotReader<'_, L> {
+        crate::log::SnapshotReader::new(&self.log)
     }
 
     /// Gives the log back, consuming the node (to reopen it elsewhere).
@@ -459,6 +487,7 @@ impl<L: RaftLog> RaftNode<L> {
             }
             Event::Read { id } => self.handle_read(id),
             Event::Snapshot { index, data } => self.compact(index, data),
+            Event::SnapshotPiece { index, data, done } => self.snapshot_piece(index, &data, done),
             Event::TransferLeadership(target) => self.transfer_leadership(target),
             Event::AddServer(id) => self.add_server(id),
             Event::RemoveServer(id) => self.remove_server(id),

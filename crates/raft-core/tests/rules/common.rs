@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 pub use raft_core::RaftLog;
+pub use raft_core::log::SnapshotStage;
 use raft_core::{
     Action, AppendEntries, AppendEntriesReply, Error, Event, HardState, Index, LogEntry, MemoryLog,
     Message, NodeId, PreVote, PreVoteReply, RaftConfig, RaftNode, ReadProbe, ReadProbeReply,
@@ -221,6 +222,10 @@ pub enum Call {
     SetHardState(HardState),
     Sync,
     ApplySnapshot(Index),
+    StageBegin(SnapshotStage),
+    StageWrite(SnapshotStage, Vec<u8>),
+    StageInstall(SnapshotStage, Index, Term),
+    StageDiscard(SnapshotStage),
 }
 
 /// What a test keeps of a `RecordingLog` once the node owns it.
@@ -233,6 +238,8 @@ pub struct LogProbe {
     read_failed: Rc<Cell<bool>>,
     /// `RaftLog::max_append_bytes`; 0 means the default (unlimited).
     max_append_bytes: Rc<Cell<usize>>,
+    /// `RaftLog::stages_snapshots` (off: the trait's default).
+    stages: Rc<Cell<bool>>,
 }
 
 impl LogProbe {
@@ -249,6 +256,12 @@ impl LogProbe {
     /// beyond it fails with `Error::Storage`, as a real backend's would.
     pub fn set_max_append_bytes(&self, max: usize) {
         self.max_append_bytes.set(max);
+    }
+
+    /// Makes the log stage snapshots (as `MemoryLog` does), recording the
+    /// `stage_*` calls; off, it has the trait's default: no staging.
+    pub fn stage_snapshots(&self, stages: bool) {
+        self.stages.set(stages);
     }
 
     /// Makes every later `entry` read fail (return `None`) and latch a
@@ -351,6 +364,37 @@ impl RaftLog for RecordingLog {
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
         self.record(Call::ApplySnapshot(snapshot.index));
         self.inner.apply_snapshot(snapshot)
+    }
+    fn snapshot_len(&self) -> u64 {
+        self.inner.snapshot_len()
+    }
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        self.inner.snapshot_chunk(offset, len)
+    }
+    fn stages_snapshots(&self) -> bool {
+        self.probe.stages.get()
+    }
+    fn stage_begin(&mut self, stage: SnapshotStage) -> Result<()> {
+        self.record(Call::StageBegin(stage));
+        self.inner.stage_begin(stage)
+    }
+    fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
+        self.record(Call::StageWrite(stage, data.to_vec()));
+        self.inner.stage_write(stage, data)
+    }
+    fn stage_install(
+        &mut self,
+        stage: SnapshotStage,
+        index: Index,
+        term: Term,
+        membership: &raft_core::Membership,
+    ) -> Result<()> {
+        self.record(Call::StageInstall(stage, index, term));
+        self.inner.stage_install(stage, index, term, membership)
+    }
+    fn stage_discard(&mut self, stage: SnapshotStage) {
+        self.record(Call::StageDiscard(stage));
+        self.inner.stage_discard(stage);
     }
 }
 

@@ -8,7 +8,7 @@ use raft_core::{
 
 use crate::common::*;
 
-fn install(term: u64, leader: u64, snapshot: Snapshot) -> raft_core::Message {
+pub(crate) fn install(term: u64, leader: u64, snapshot: Snapshot) -> raft_core::Message {
     Message::InstallSnapshot(InstallSnapshot {
         term,
         leader,
@@ -24,7 +24,7 @@ fn install_reply(term: u64, from: u64, last_index: u64) -> raft_core::Message {
     })
 }
 
-fn chunk(index: u64, total: &[u8], offset: usize, len: usize) -> Message {
+pub(crate) fn chunk(index: u64, total: &[u8], offset: usize, len: usize) -> Message {
     Message::SnapshotChunk(SnapshotChunk {
         term: 1,
         leader: 1,
@@ -39,7 +39,7 @@ fn chunk(index: u64, total: &[u8], offset: usize, len: usize) -> Message {
     })
 }
 
-fn chunk_reply(from: u64, index: u64, next_offset: u64, installed: bool) -> Message {
+pub(crate) fn chunk_reply(from: u64, index: u64, next_offset: u64, installed: bool) -> Message {
     Message::SnapshotChunkReply(SnapshotChunkReply {
         term: 1,
         from,

@@ -1,11 +1,13 @@
-//! Snapshots (Raft paper 7): compaction when the application answers a
-//! hint, and installing a snapshot a leader sent. Streaming one to a
-//! follower, chunk by chunk, is in `send.rs`; assembling the chunks on the
-//! follower is in `receive.rs`.
+//! Snapshots (Raft paper 7): the hint to take one, and installing a
+//! snapshot a leader sent. Storing the application's snapshot, whole or in
+//! pieces, is in `produce.rs`; streaming one to a follower, chunk by chunk,
+//! in `send.rs`; taking the chunks in on the follower, in `receive.rs`.
 
+mod produce;
 mod receive;
 mod send;
 
+pub(crate) use produce::ProducedSnapshot;
 pub(crate) use receive::IncomingSnapshot;
 
 use super::RaftNode;
@@ -14,7 +16,7 @@ use crate::event::Action;
 use crate::log::RaftLog;
 use crate::membership::Membership;
 use crate::message::{InstallSnapshot, InstallSnapshotReply, Message};
-use crate::types::{Index, Snapshot};
+use crate::types::{Index, Snapshot, Term};
 
 impl<L: RaftLog> RaftNode<L> {
     /// Hints `Action::Snapshot` once `snapshot_threshold` entries were
@@ -34,32 +36,6 @@ impl<L: RaftLog> RaftNode<L> {
                 term,
             });
         }
-    }
-
-    /// The application's snapshot through `index`: store it, with the
-    /// configuration in force there, and compact the log before it.
-    pub(super) fn compact(&mut self, index: Index, data: Vec<u8>) -> Result<()> {
-        if index <= self.log.snapshot_index() {
-            return Ok(()); // Already covered: a late answer to an old hint.
-        }
-        if index > self.last_applied {
-            return Err(Error::InvalidRequest {
-                what: "a snapshot must not cover entries that were not applied",
-            });
-        }
-        let Some(term) = self.log.term_at(index) else {
-            return Err(Error::storage(
-                "compact",
-                format_args!("applied index {index} has no term in the log"),
-            ));
-        };
-        let membership = self.configs.at(index).clone();
-        let snapshot = Snapshot::with_config(index, term, membership.voters().to_vec(), data);
-        self.log
-            .apply_snapshot_with_membership(&snapshot, &membership)?;
-        self.configs.compact(index);
-        self.unsynced = true;
-        Ok(())
     }
 
     /// A whole snapshot in one message (raft-io 1.0 peers send these).
@@ -100,15 +76,59 @@ impl<L: RaftLog> RaftNode<L> {
         };
         self.log
             .apply_snapshot_with_membership(&snapshot, &membership)?;
-        self.unsynced = true;
-        self.commit_index = snapshot.index;
-        self.last_applied = snapshot.index;
-        self.adopt_snapshot_configs(snapshot.index, membership);
         let Snapshot {
             index, term, data, ..
         } = snapshot;
-        self.out.push(Action::RestoreSnapshot { index, term, data });
+        self.adopt_installed_snapshot(index, term, membership, Some(data))?;
         Ok(index)
+    }
+
+    /// After the log stored a leader's snapshot through `index`: it is
+    /// committed and applied, its configuration is ours, and the
+    /// application is told to restore it, with `data` (read back from the
+    /// log if the snapshot was staged there) or, under
+    /// `with_restore_from_log`, by reference.
+    pub(super) fn adopt_installed_snapshot(
+        &mut self,
+        index: Index,
+        term: Term,
+        membership: Membership,
+        data: Option<Vec<u8>>,
+    ) -> Result<()> {
+        self.unsynced = true;
+        self.commit_index = index;
+        self.last_applied = index;
+        self.adopt_snapshot_configs(index, membership);
+        let action = if self.config.restore_from_log() {
+            let len = self.log.snapshot_len();
+            Action::RestoreSnapshotFromLog { index, term, len }
+        } else {
+            let data = match data {
+                Some(data) => data,
+                None => self.stored_snapshot_data(index)?,
+            };
+            Action::RestoreSnapshot { index, term, data }
+        };
+        self.out.push(action);
+        Ok(())
+    }
+
+    /// The data of the stored snapshot, which must be the one through
+    /// `index` the log just installed.
+    fn stored_snapshot_data(&self, index: Index) -> Result<Vec<u8>> {
+        match self.log.snapshot() {
+            Some(snapshot) if snapshot.index == index => Ok(snapshot.data),
+            other => Err(Error::storage(
+                "install snapshot",
+                format_args!(
+                    "the snapshot through {index} reads back as {}",
+                    other.map_or_else(
+                        || "missing".to_owned(),
+                        |s| format!("the one through {}", s.index)
+                    )
+                ),
+            )),
+        }
     }
 
     /// After installing a snapshot through `index`: its configuration is

@@ -1,11 +1,12 @@
-//! The follower assembles a streamed snapshot: chunks are appended in
-//! order into one buffer (a duplicate adds nothing, a gap is answered with
-//! what is held so the leader resends from there), and the snapshot is
-//! installed once every byte arrived. A chunk of another snapshot starts
-//! over; the partial one is dropped.
+//! The follower takes a streamed snapshot in: chunks are added in order
+//! (a duplicate adds nothing, a gap is answered with what is held so the
+//! leader resends from there), straight into the log's `FromLeader` stage
+//! when the log stages snapshots, else into one buffer here; the snapshot
+//! is installed once every byte arrived. A chunk of another snapshot
+//! starts over; the partial one is dropped.
 
 use crate::error::Result;
-use crate::log::RaftLog;
+use crate::log::{RaftLog, SnapshotStage};
 use crate::membership::Membership;
 use crate::message::{Message, SnapshotChunk, SnapshotChunkReply};
 use crate::node::RaftNode;
@@ -18,9 +19,12 @@ pub(crate) struct IncomingSnapshot {
     term: Term,
     total_len: u64,
     membership: Membership,
-    /// The bytes received so far, in order. Grows with what arrives, never
+    /// How many bytes arrived, in order.
+    received: u64,
+    /// The bytes themselves, if the log does not stage snapshots (else
+    /// they are in its `FromLeader` stage). Grows with what arrives, never
     /// reserved from the claimed `total_len` (input from the network).
-    data: Vec<u8>,
+    buffer: Option<Vec<u8>>,
 }
 
 impl IncomingSnapshot {
@@ -29,26 +33,19 @@ impl IncomingSnapshot {
             == (chunk.index, chunk.snapshot_term, chunk.total_len)
     }
 
-    /// Adds what `chunk` carries beyond the bytes held. Returns false,
-    /// adding nothing, if the chunk starts past them (a gap) or would run
-    /// past the snapshot's end.
-    fn add(&mut self, chunk: &SnapshotChunk) -> bool {
-        let held = self.data.len() as u64;
-        let Some(end) = chunk.offset.checked_add(chunk.data.len() as u64) else {
-            return false;
-        };
-        if chunk.offset > held || end > self.total_len {
-            return false;
+    /// What `chunk` carries beyond the bytes held: `None` if the chunk
+    /// starts past them (a gap) or would run past the snapshot's end.
+    fn new_part<'c>(&self, chunk: &'c SnapshotChunk) -> Option<&'c [u8]> {
+        let end = chunk.offset.checked_add(chunk.data.len() as u64)?;
+        if chunk.offset > self.received || end > self.total_len {
+            return None;
         }
-        if end > held {
-            let skip = usize::try_from(held - chunk.offset).unwrap_or(usize::MAX);
-            self.data.extend_from_slice(&chunk.data[skip..]);
-        }
-        true
+        let skip = usize::try_from(self.received - chunk.offset).unwrap_or(usize::MAX);
+        Some(chunk.data.get(skip..).unwrap_or_default())
     }
 
     fn is_complete(&self) -> bool {
-        self.data.len() as u64 == self.total_len
+        self.received == self.total_len
     }
 }
 
@@ -76,7 +73,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn receive_snapshot_chunk(&mut self, chunk: SnapshotChunk) -> Result<(u64, bool)> {
         if chunk.index <= self.commit_index {
             // We already hold that much: nothing to install.
-            self.incoming = None;
+            self.drop_incoming();
             return Ok((chunk.total_len, true));
         }
         if !self
@@ -88,38 +85,88 @@ impl<L: RaftLog> RaftNode<L> {
                 // Not the start of a snapshot we are receiving: ask for it.
                 return Ok((0, false));
             }
-            self.incoming = Some(IncomingSnapshot {
-                index: chunk.index,
-                term: chunk.snapshot_term,
-                total_len: chunk.total_len,
-                membership: Membership::from_parts(
-                    chunk.voters.clone(),
-                    chunk.outgoing.clone(),
-                    chunk.learners.clone(),
-                ),
-                data: Vec::new(),
-            });
+            self.begin_incoming(&chunk)?;
         }
         let Some(incoming) = self.incoming.as_mut() else {
             return Ok((0, false));
         };
-        incoming.add(&chunk);
-        if !incoming.is_complete() {
-            return Ok((incoming.data.len() as u64, false));
+        if let Some(part) = incoming.new_part(&chunk).filter(|part| !part.is_empty()) {
+            match incoming.buffer.as_mut() {
+                Some(buffer) => buffer.extend_from_slice(part),
+                None => self.log.stage_write(SnapshotStage::FromLeader, part)?,
+            }
+            incoming.received += part.len() as u64;
         }
-        let Some(IncomingSnapshot {
+        if !incoming.is_complete() {
+            return Ok((incoming.received, false));
+        }
+        let Some(incoming) = self.incoming.take() else {
+            return Ok((0, false));
+        };
+        let total_len = incoming.total_len;
+        self.install_incoming(incoming)?;
+        Ok((total_len, true))
+    }
+
+    /// Starts receiving the snapshot `chunk` (at offset 0) belongs to,
+    /// dropping any partial one.
+    fn begin_incoming(&mut self, chunk: &SnapshotChunk) -> Result<()> {
+        let staged = self.log.stages_snapshots();
+        if staged {
+            // Also drops the bytes of a partial snapshot staged before.
+            self.log.stage_begin(SnapshotStage::FromLeader)?;
+        }
+        self.incoming = Some(IncomingSnapshot {
+            index: chunk.index,
+            term: chunk.snapshot_term,
+            total_len: chunk.total_len,
+            membership: Membership::from_parts(
+                chunk.voters.clone(),
+                chunk.outgoing.clone(),
+                chunk.learners.clone(),
+            ),
+            received: 0,
+            buffer: (!staged).then(Vec::new),
+        });
+        Ok(())
+    }
+
+    /// Forgets a partial snapshot, and the bytes the log staged for it.
+    fn drop_incoming(&mut self) {
+        if let Some(incoming) = self.incoming.take()
+            && incoming.buffer.is_none()
+        {
+            self.log.stage_discard(SnapshotStage::FromLeader);
+        }
+    }
+
+    /// Installs a snapshot every byte of which arrived (the commit index
+    /// is below it: checked when its last chunk arrived).
+    fn install_incoming(&mut self, incoming: IncomingSnapshot) -> Result<()> {
+        let IncomingSnapshot {
             index,
             term,
             membership,
-            data,
+            buffer,
             ..
-        }) = self.incoming.take()
-        else {
-            return Ok((0, false));
-        };
-        let total_len = data.len() as u64;
-        let snapshot = Snapshot::with_config(index, term, membership.voters().to_vec(), data);
-        self.install_snapshot(snapshot, membership)?;
-        Ok((total_len, true))
+        } = incoming;
+        match buffer {
+            Some(data) => {
+                let snapshot =
+                    Snapshot::with_config(index, term, membership.voters().to_vec(), data);
+                self.install_snapshot(snapshot, membership)?;
+            }
+            None => {
+                let membership = if membership.is_empty() {
+                    self.configs.at(index).clone()
+                } else {
+                    membership
+                };
+                self.log
+                    .stage_install(SnapshotStage::FromLeader, index, term, &membership)?;
+                self.adopt_installed_snapshot(index, term, membership, None)?;
+            }
+        }
+        Ok(())
     }
 }
