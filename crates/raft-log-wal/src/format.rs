@@ -278,7 +278,9 @@ pub(crate) fn encode_snapshot_marker(out: &mut Vec<u8>, index: Index, term: Term
     out.extend_from_slice(&term.to_le_bytes());
 }
 
-/// Encodes the body of a snapshot file.
+/// Encodes the body of a version-1 snapshot file (written before snapshot
+/// files were streamed; kept to test their upgrade).
+#[cfg(test)]
 pub(crate) fn encode_snapshot_file(
     snapshot: &Snapshot,
     membership: &Membership,
@@ -336,7 +338,7 @@ pub(crate) fn decode_snapshot_file(bytes: &[u8]) -> Result<(Snapshot, Membership
 }
 
 /// A `u32` count and that many node ids.
-fn read_ids(reader: &mut Reader<'_>) -> Result<Vec<NodeId>, DecodeError> {
+pub(crate) fn read_ids(reader: &mut Reader<'_>) -> Result<Vec<NodeId>, DecodeError> {
     let count = reader.u32()? as usize;
     // Bound the allocation by what the record actually holds.
     let needed = count.checked_mul(8).ok_or("member count overflows")?;
@@ -379,21 +381,21 @@ fn decode_kind(byte: u8) -> Result<EntryKind, DecodeError> {
 }
 
 /// A bounds-checked little-endian cursor.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self { bytes, pos: 0 }
     }
 
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.bytes.len().saturating_sub(self.pos)
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
         let end = self.pos.checked_add(len).ok_or("length overflows")?;
         let slice = self.bytes.get(self.pos..end).ok_or("record is truncated")?;
         self.pos = end;
@@ -416,19 +418,19 @@ impl<'a> Reader<'a> {
         Ok(raw)
     }
 
-    fn u8(&mut self) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.array::<1>()?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
-    fn u64(&mut self) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
-    fn finish(&self) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         if self.remaining() == 0 {
             Ok(())
         } else {

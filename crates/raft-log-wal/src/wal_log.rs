@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use raft_core::log::{check_contiguous, chunk_of};
+use raft_core::log::{SnapshotStage, check_contiguous};
 use raft_core::{
     EntryKind, Error, HardState, Index, LogEntry, Membership, RaftLog, Result, Snapshot, Term,
 };
@@ -18,7 +18,7 @@ use crate::index::{LogIndex, Slot};
 use crate::lock::lock_dir;
 use crate::reads::{bounded_count, read_entries};
 use crate::recovery::{MAX_RECORD_LEN, WAL_DB_HEADER_LEN, open_recovering, replay};
-use crate::snapshot_file;
+use crate::snapshot_file::{self, SnapshotFile, SnapshotWriter};
 use crate::store::ReadAheadStore;
 
 /// A durable, crash-safe [`RaftLog`] stored in a directory it owns.
@@ -40,8 +40,11 @@ use crate::store::ReadAheadStore;
 /// the file, the command's length and its kind: [`INDEX_BYTES_PER_ENTRY`]
 /// (24) bytes, plus `Vec` growth slack. Commands are not kept; `entry`,
 /// `entries` and `entries_bounded` read them back with one positioned read
-/// per run of neighbouring entries (usually one per call). The current
-/// snapshot is kept in memory whole.
+/// per run of neighbouring entries (usually one per call). Snapshots are
+/// never held whole: a snapshot file is written as its pieces arrive
+/// ([`RaftLog::stages_snapshots`]: a leader's chunks, the application's
+/// `Event::SnapshotPiece`s) and read back one chunk at a time, each 64 KiB
+/// block checked against its CRC32C as it is read.
 ///
 /// **Failures.** A failed write leaves the in-memory view unsure of what the
 /// file holds, so every later write and `sync` fails until the log is
@@ -79,9 +82,13 @@ pub struct WalLog {
     /// Shares the file with `wal`, for reading commands back.
     store: ReadAheadStore,
     index: LogIndex,
-    snapshot: Option<Snapshot>,
-    /// The whole configuration recorded with `snapshot`.
-    snapshot_membership: Option<Membership>,
+    /// The snapshot file the log refers to (with the whole configuration
+    /// recorded with it), open for reading chunks.
+    snapshot: Option<SnapshotFile>,
+    /// Snapshots being written, one file each: from a leader, and from the
+    /// application.
+    staged_from_leader: Option<SnapshotWriter>,
+    staged_from_application: Option<SnapshotWriter>,
     /// Reused encode buffers, so steady-state appends do not allocate.
     buf: Vec<u8>,
     commands: Vec<(usize, u32)>,
@@ -147,14 +154,11 @@ impl WalLog {
         wal.sync()
             .map_err(|error| wal_error("open", &wal_path, error))?;
         let synced_len = wal.len();
-        let (snapshot, snapshot_membership) = match index.snapshot_index {
-            0 => (None, None),
-            at => {
-                let (snapshot, membership) = snapshot_file::read(&dir, at, index.snapshot_term)?;
-                (Some(snapshot), Some(membership))
-            }
+        let snapshot = match index.snapshot_index {
+            0 => None,
+            at => Some(snapshot_file::open(&dir, at, index.snapshot_term)?),
         };
-        let keep = snapshot.as_ref().map(|snap| (snap.index, snap.term));
+        let keep = snapshot.as_ref().map(|file| (file.index(), file.term()));
         snapshot_file::remove_others(&dir, keep)?;
         // Makes a newly created log file (and the removals) durable.
         sync_dir(&dir).map_err(|error| storage("open", &dir, error))?;
@@ -165,7 +169,8 @@ impl WalLog {
             store,
             index,
             snapshot,
-            snapshot_membership,
+            staged_from_leader: None,
+            staged_from_application: None,
             buf: Vec::new(),
             commands: Vec::new(),
             failed: OnceLock::new(),
@@ -245,20 +250,19 @@ impl WalLog {
         self.index.slots.get(start..end).unwrap_or_default()
     }
 
-    /// Writes the snapshot file, then the compacted log, and switches over.
-    fn install(&mut self, snapshot: &Snapshot, membership: &Membership) -> Result<()> {
+    /// Switches over to the complete snapshot `file`: writes the compacted
+    /// log, renames it over the old one, and removes older snapshot files.
+    fn install(&mut self, file: SnapshotFile) -> Result<()> {
         const CONTEXT: &str = "apply snapshot";
-        snapshot_file::write(&self.dir, snapshot, membership)?;
-        let keep_from = match self.index.term_at(snapshot.index) {
-            Some(term) if term == snapshot.term => {
-                self.index.position(snapshot.index).map_or(0, |pos| pos + 1)
-            }
+        let (index, term) = (file.index(), file.term());
+        let keep_from = match self.index.term_at(index) {
+            Some(held) if held == term => self.index.position(index).map_or(0, |pos| pos + 1),
             _ => self.index.slots.len(),
         };
         let tail = self.index.slots.get(keep_from..).unwrap_or_default();
         let state = LiveState {
-            snapshot_index: snapshot.index,
-            snapshot_term: snapshot.term,
+            snapshot_index: index,
+            snapshot_term: term,
             hard_state: self.index.hard_state,
             tail,
         };
@@ -272,16 +276,37 @@ impl WalLog {
         // The rewritten file was synced whole before the rename.
         self.synced_len = self.wal.len();
         self.index.slots = rewritten.slots;
-        self.index.snapshot_index = snapshot.index;
-        self.index.snapshot_term = snapshot.term;
-        self.snapshot = Some(snapshot.clone());
-        self.snapshot_membership = Some(membership.clone());
+        self.index.snapshot_index = index;
+        self.index.snapshot_term = term;
+        self.snapshot = Some(file);
         sync_dir(&self.dir).map_err(|error| self.fail(storage(CONTEXT, &self.dir, error)))?;
         // The log now durably refers to the new snapshot; older files are
         // unreferenced. Removing them is housekeeping (open repeats it), so
         // a failure here is not the caller's problem.
-        let _ = snapshot_file::remove_others(&self.dir, Some((snapshot.index, snapshot.term)));
+        let _ = snapshot_file::remove_others(&self.dir, Some((index, term)));
         Ok(())
+    }
+
+    fn staged(&mut self, stage: SnapshotStage) -> &mut Option<SnapshotWriter> {
+        match stage {
+            SnapshotStage::FromLeader => &mut self.staged_from_leader,
+            SnapshotStage::FromApplication => &mut self.staged_from_application,
+        }
+    }
+
+    /// The stored snapshot's data from `offset`; a failed read is latched
+    /// (see [`RaftLog::read_error`]) and returns nothing.
+    fn read_snapshot(&self, offset: u64, len: usize) -> Vec<u8> {
+        let Some(file) = &self.snapshot else {
+            return Vec::new();
+        };
+        match file.read_chunk(offset, len) {
+            Ok(data) => data,
+            Err(error) => {
+                let _ = self.fail(error);
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -413,8 +438,22 @@ impl RaftLog for WalLog {
         self.index.snapshot_index
     }
 
+    /// Reads the whole snapshot into memory: the raft-io 1.0 call. The
+    /// node itself reads chunks ([`snapshot_chunk`](RaftLog::snapshot_chunk)).
     fn snapshot(&self) -> Option<Snapshot> {
-        self.snapshot.clone()
+        let file = self.snapshot.as_ref()?;
+        let len = usize::try_from(file.data_len()).unwrap_or(usize::MAX);
+        let data = self.read_snapshot(0, len);
+        if self.failed.get().is_some() {
+            return None;
+        }
+        let voters = file.membership().voters().to_vec();
+        Some(Snapshot::with_config(
+            file.index(),
+            file.term(),
+            voters,
+            data,
+        ))
     }
 
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
@@ -431,23 +470,81 @@ impl RaftLog for WalLog {
         if snapshot.index <= self.index.snapshot_index {
             return Ok(());
         }
-        self.install(snapshot, membership)
+        let mut writer = SnapshotWriter::create(&self.dir, &snapshot_file::staging_name("whole"))?;
+        writer.write(&snapshot.data)?;
+        let file = writer.finish(snapshot.index, snapshot.term, membership)?;
+        self.install(file)
     }
 
     fn snapshot_membership(&self) -> Option<Membership> {
-        self.snapshot_membership.clone()
+        self.snapshot
+            .as_ref()
+            .map(|file| file.membership().clone())
+            .filter(|membership| !membership.is_empty())
     }
 
     fn snapshot_len(&self) -> u64 {
-        self.snapshot
-            .as_ref()
-            .map_or(0, |snapshot| snapshot.data.len() as u64)
+        self.snapshot.as_ref().map_or(0, SnapshotFile::data_len)
     }
 
     fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
-        self.snapshot
-            .as_ref()
-            .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
+        self.read_snapshot(offset, len)
+    }
+
+    fn stages_snapshots(&self) -> bool {
+        true
+    }
+
+    fn stage_begin(&mut self, stage: SnapshotStage) -> Result<()> {
+        self.check_failed("stage snapshot")?;
+        if let Some(old) = self.staged(stage).take() {
+            old.discard();
+        }
+        let purpose = match stage {
+            SnapshotStage::FromLeader => "from-leader",
+            SnapshotStage::FromApplication => "from-application",
+        };
+        let writer = SnapshotWriter::create(&self.dir, &snapshot_file::staging_name(purpose))?;
+        *self.staged(stage) = Some(writer);
+        Ok(())
+    }
+
+    fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
+        match self.staged(stage) {
+            Some(writer) => writer.write(data),
+            None => Err(Error::storage(
+                "stage snapshot",
+                format_args!("no snapshot is being staged {stage:?}"),
+            )),
+        }
+    }
+
+    fn stage_install(
+        &mut self,
+        stage: SnapshotStage,
+        index: Index,
+        term: Term,
+        membership: &Membership,
+    ) -> Result<()> {
+        self.check_failed("apply snapshot")?;
+        let Some(writer) = self.staged(stage).take() else {
+            return Err(Error::storage(
+                "apply snapshot",
+                format_args!("no snapshot is being staged {stage:?}"),
+            ));
+        };
+        if index <= self.index.snapshot_index {
+            writer.discard();
+            return Ok(());
+        }
+        let file = writer.finish(index, term, membership)?;
+        self.install(file)
+    }
+
+    fn stage_discard(&mut self, stage: SnapshotStage) {
+        if let Some(writer) = self.staged(stage).take() {
+            writer.discard();
+        }
     }
 }
 

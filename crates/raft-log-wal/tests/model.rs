@@ -15,7 +15,8 @@ mod common;
 
 use common::assert_same;
 use proptest::prelude::*;
-use raft_core::{EntryKind, HardState, LogEntry, MemoryLog, RaftLog, Snapshot};
+use raft_core::log::SnapshotStage;
+use raft_core::{EntryKind, HardState, LogEntry, Membership, MemoryLog, RaftLog, Snapshot};
 use raft_log_wal::WalLog;
 
 #[derive(Clone, Debug)]
@@ -42,6 +43,15 @@ enum Op {
         term: Option<u64>,
         beyond: bool,
     },
+    /// A snapshot staged in `pieces` of these lengths, then installed (or,
+    /// with `discard`, dropped), with a joint configuration.
+    Staged {
+        pick: u8,
+        term: Option<u64>,
+        from_leader: bool,
+        pieces: Vec<u16>,
+        discard: bool,
+    },
     Reopen,
 }
 
@@ -54,6 +64,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Sync),
         1 => (any::<u8>(), prop::option::of(1u64..5), any::<bool>())
             .prop_map(|(pick, term, beyond)| Op::Snapshot { pick, term, beyond }),
+        1 => (any::<u8>(), prop::option::of(1u64..5), any::<bool>(), prop::collection::vec(0u16..50_000, 0..4), prop::bool::weighted(0.2))
+            .prop_map(|(pick, term, from_leader, pieces, discard)| Op::Staged { pick, term, from_leader, pieces, discard }),
         1 => Just(Op::Reopen),
     ]
 }
@@ -114,6 +126,35 @@ fn run(ops: &[Op]) {
                 let snap = Snapshot::with_config(index, term, vec![1, 2], vec![*pick; 17]);
                 mem.apply_snapshot(&snap).unwrap();
                 wal.apply_snapshot(&snap).unwrap();
+            }
+            Op::Staged {
+                pick,
+                term,
+                from_leader,
+                pieces,
+                discard,
+            } => {
+                let stage = if *from_leader {
+                    SnapshotStage::FromLeader
+                } else {
+                    SnapshotStage::FromApplication
+                };
+                let span = mem.last_index() - mem.snapshot_index() + 2;
+                let index = mem.snapshot_index() + u64::from(*pick) % span;
+                let term = term.or(mem.term_at(index)).unwrap_or(1);
+                let joint = Membership::from_parts(vec![1, 2, 3], vec![1, 4], vec![5]);
+                for log in [&mut wal as &mut dyn RaftLog, &mut mem] {
+                    log.stage_begin(stage).unwrap();
+                    for (n, &len) in pieces.iter().enumerate() {
+                        log.stage_write(stage, &vec![n as u8 ^ *pick; usize::from(len)])
+                            .unwrap();
+                    }
+                    if *discard {
+                        log.stage_discard(stage);
+                    } else {
+                        log.stage_install(stage, index, term, &joint).unwrap();
+                    }
+                }
             }
             Op::Reopen => {
                 // Reopen what was synced: sync, close, open.

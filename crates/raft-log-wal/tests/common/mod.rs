@@ -17,6 +17,16 @@ pub(crate) fn assert_same(wal: &WalLog, mem: &MemoryLog, context: &str) {
         "snapshot_index {context}"
     );
     assert_eq!(wal.snapshot(), mem.snapshot(), "snapshot {context}");
+    assert_eq!(
+        wal.snapshot_membership(),
+        mem.snapshot_membership(),
+        "snapshot_membership {context}"
+    );
+    assert_eq!(
+        wal.snapshot_len(),
+        mem.snapshot_len(),
+        "snapshot_len {context}"
+    );
     let hi = mem.last_index() + 2;
     for i in 0..=hi {
         assert_eq!(wal.term_at(i), mem.term_at(i), "term_at({i}) {context}");

@@ -1,36 +1,24 @@
-//! Snapshot files: written atomically, named by (index, term), checksummed.
-//!
-//! A snapshot file holds exactly one wal-db record (so it carries wal-db's
-//! CRC32C and length framing) whose body is the `SNAPSHOT_FILE` record of
-//! `FORMAT.md`. Each snapshot gets its own name, so writing a new one never
-//! touches the file the log still refers to; the old one is removed only once
-//! the log durably refers to the new one.
+//! Version-1 snapshot files, from before snapshots were streamed: one
+//! wal-db record holding the whole snapshot. `WalLog::open` reads one it
+//! finds and rewrites it as version 2 (see `mod.rs`), so only this module
+//! knows the old layout.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(test)]
+use std::path::PathBuf;
 
 use raft_core::{Index, Membership, Result, Snapshot, Term};
 use wal_db::{MemStore, OpenPolicy, Wal, WalConfig};
 
+use super::file_name;
 use crate::format;
-use crate::fsutil::{TEMP_SUFFIX, storage, sync_dir, wal_error};
+#[cfg(test)]
+use crate::fsutil::{TEMP_SUFFIX, sync_dir};
+use crate::fsutil::{storage, wal_error};
 
-const PREFIX: &str = "snapshot-";
-const SUFFIX: &str = ".snap";
-
-/// The file name of the snapshot through `index` at `term`.
-pub(crate) fn file_name(index: Index, term: Term) -> String {
-    format!("{PREFIX}{index:020}-{term:020}{SUFFIX}")
-}
-
-/// The (index, term) a snapshot file name encodes, if it is one.
-fn parse_name(name: &str) -> Option<(Index, Term)> {
-    let middle = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    let (index, term) = middle.split_once('-')?;
-    Some((index.parse().ok()?, term.parse().ok()?))
-}
-
-/// Writes `snapshot` to its file atomically: temp file, fsync, rename, fsync
-/// the directory. A crash leaves either no file or the whole one.
+/// Writes `snapshot` as a version-1 file (what builds before version 2
+/// wrote), for the tests of the upgrade.
+#[cfg(test)]
 pub(crate) fn write(dir: &Path, snapshot: &Snapshot, membership: &Membership) -> Result<()> {
     let path = dir.join(file_name(snapshot.index, snapshot.term));
     let temp = PathBuf::from(format!("{}{TEMP_SUFFIX}", path.display()));
@@ -114,44 +102,9 @@ pub(crate) fn read(dir: &Path, index: Index, term: Term) -> Result<(Snapshot, Me
     Ok((snapshot, membership))
 }
 
-/// Whether `dir` holds any snapshot file.
-pub(crate) fn any_exist(dir: &Path) -> Result<bool> {
-    Ok(!list(dir)?.is_empty())
-}
-
-/// Removes every snapshot file but `keep` (the one the log refers to).
-pub(crate) fn remove_others(dir: &Path, keep: Option<(Index, Term)>) -> Result<()> {
-    for (path, id) in list(dir)? {
-        if Some(id) != keep {
-            std::fs::remove_file(&path)
-                .map_err(|error| storage("remove snapshot", &path, error))?;
-        }
-    }
-    Ok(())
-}
-
-fn list(dir: &Path) -> Result<Vec<(PathBuf, (Index, Term))>> {
-    let entries = std::fs::read_dir(dir).map_err(|error| storage("open", dir, error))?;
-    let mut found = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|error| storage("open", dir, error))?;
-        if let Some(id) = entry.file_name().to_str().and_then(parse_name) {
-            found.push((entry.path(), id));
-        }
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        assert_eq!(parse_name(&file_name(12, 3)), Some((12, 3)));
-        assert_eq!(parse_name("snapshot-1-2.snap.tmp"), None);
-        assert_eq!(parse_name("log.wal"), None);
-    }
 
     #[test]
     fn write_then_read_and_detect_damage() {
