@@ -33,6 +33,8 @@ pub struct ClusterBuilder<D: SimDisk = SimLog> {
     tune: fn(RaftConfig) -> RaftConfig,
     snapshot_chunk_bytes: usize,
     deferred_sync: bool,
+    restore_from_log: bool,
+    snapshot_pieces: usize,
     disk: fn(NodeId, u64) -> Result<D>,
     machine: MachineFactory,
 }
@@ -57,6 +59,8 @@ impl<D: SimDisk> Default for ClusterBuilder<D> {
             tune: |config| config,
             snapshot_chunk_bytes: SIM_SNAPSHOT_CHUNK_BYTES,
             deferred_sync: false,
+            restore_from_log: false,
+            snapshot_pieces: 1,
             disk: D::create,
             machine: MachineFactory::default(),
         }
@@ -109,6 +113,22 @@ impl<D: SimDisk> ClusterBuilder<D> {
     /// Applied before [`tune`](Self::tune).
     pub fn deferred_sync(mut self, deferred: bool) -> Self {
         self.deferred_sync = deferred;
+        self
+    }
+
+    /// Every node announces installed snapshots by reference
+    /// (`RaftConfig::with_restore_from_log`), and its machine reads the data
+    /// from the log. Applied before [`tune`](Self::tune).
+    pub fn restore_from_log(mut self, from_log: bool) -> Self {
+        self.restore_from_log = from_log;
+        self
+    }
+
+    /// Machines answer snapshot hints in `pieces` `Event::SnapshotPiece`s,
+    /// one step each, instead of one whole `Event::Snapshot` (`1`, the
+    /// default).
+    pub fn snapshot_pieces(mut self, pieces: usize) -> Self {
+        self.snapshot_pieces = pieces;
         self
     }
 
@@ -206,7 +226,8 @@ impl<D: SimDisk> ClusterBuilder<D> {
                 RaftConfig::new(id, ids.iter().copied())
                     .with_seed(node_seed)
                     .with_snapshot_chunk_bytes(self.snapshot_chunk_bytes)
-                    .with_deferred_sync(self.deferred_sync),
+                    .with_deferred_sync(self.deferred_sync)
+                    .with_restore_from_log(self.restore_from_log),
             );
             if self.snapshot_every > 0 {
                 config = config.with_snapshot_threshold(self.snapshot_every);
@@ -225,7 +246,10 @@ impl<D: SimDisk> ClusterBuilder<D> {
             let replica = Replica::new(self.machine.make());
             machines.insert(id, Machine::new(config, node, replica));
         }
-        Cluster::from_parts(self.seed, self.faults, machines, failure, self.machine)
+        let mut cluster =
+            Cluster::from_parts(self.seed, self.faults, machines, failure, self.machine);
+        cluster.set_snapshot_pieces(self.snapshot_pieces);
+        cluster
     }
 }
 

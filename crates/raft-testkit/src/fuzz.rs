@@ -131,6 +131,10 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         .snapshot_every(options.snapshot_every)
         // A quarter of the seeds step with deferred sync and group commit.
         .deferred_sync(seed % 4 == 3)
+        // Independently of that: a third of the seeds restore snapshots
+        // from the log, and half write theirs in three pieces.
+        .restore_from_log((seed / 4) % 3 == 1)
+        .snapshot_pieces(if (seed / 12).is_multiple_of(2) { 3 } else { 1 })
         .state_machine(KvMachine::default)
         .try_build()?;
     cluster.set_trace(std::env::var_os("RAFT_SIM_TRACE").is_some());

@@ -4,7 +4,10 @@
 //! checkers can verify Log Matching incrementally.
 
 use crate::disk::CrashSwitch;
-use raft_core::{Error, HardState, Index, LogEntry, MemoryLog, RaftLog, Result, Snapshot, Term};
+use raft_core::log::SnapshotStage;
+use raft_core::{
+    Error, HardState, Index, LogEntry, Membership, MemoryLog, RaftLog, Result, Snapshot, Term,
+};
 
 /// A write not yet made durable.
 #[derive(Clone, Debug)]
@@ -12,7 +15,7 @@ enum PendingWrite {
     Append(Vec<LogEntry>),
     Truncate(Index),
     HardState(HardState),
-    Snapshot(Snapshot),
+    Snapshot(Snapshot, Membership),
 }
 
 /// An appended entry as the checkers see it: the entry and the term of the
@@ -159,7 +162,9 @@ impl RaftLog for SimLog {
                 PendingWrite::Append(entries) => self.durable.append(&entries)?,
                 PendingWrite::Truncate(from) => self.durable.truncate(from)?,
                 PendingWrite::HardState(state) => self.durable.set_hard_state(state)?,
-                PendingWrite::Snapshot(snapshot) => self.durable.apply_snapshot(&snapshot)?,
+                PendingWrite::Snapshot(snapshot, membership) => self
+                    .durable
+                    .apply_snapshot_with_membership(&snapshot, &membership)?,
             }
         }
         Ok(())
@@ -174,8 +179,67 @@ impl RaftLog for SimLog {
     }
 
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
-        self.current.apply_snapshot(snapshot)?;
-        self.pending.push(PendingWrite::Snapshot(snapshot.clone()));
+        let membership = Membership::new(snapshot.config.iter().copied());
+        self.apply_snapshot_with_membership(snapshot, &membership)
+    }
+
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        self.current
+            .apply_snapshot_with_membership(snapshot, membership)?;
+        self.pending
+            .push(PendingWrite::Snapshot(snapshot.clone(), membership.clone()));
         Ok(())
+    }
+
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.current.snapshot_membership()
+    }
+
+    fn snapshot_len(&self) -> u64 {
+        self.current.snapshot_len()
+    }
+
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        self.current.snapshot_chunk(offset, len)
+    }
+
+    /// Staged bytes live only in the visible log: a crash drops them, as
+    /// it drops a real backend's unfinished snapshot file.
+    fn stages_snapshots(&self) -> bool {
+        true
+    }
+
+    fn stage_begin(&mut self, stage: SnapshotStage) -> Result<()> {
+        self.current.stage_begin(stage)
+    }
+
+    fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
+        self.current.stage_write(stage, data)
+    }
+
+    fn stage_install(
+        &mut self,
+        stage: SnapshotStage,
+        index: Index,
+        term: Term,
+        membership: &Membership,
+    ) -> Result<()> {
+        let before = self.current.snapshot_index();
+        self.current.stage_install(stage, index, term, membership)?;
+        if self.current.snapshot_index() != before
+            && let Some(snapshot) = self.current.snapshot()
+        {
+            self.pending
+                .push(PendingWrite::Snapshot(snapshot, membership.clone()));
+        }
+        Ok(())
+    }
+
+    fn stage_discard(&mut self, stage: SnapshotStage) {
+        self.current.stage_discard(stage);
     }
 }

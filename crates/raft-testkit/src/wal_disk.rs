@@ -5,7 +5,10 @@
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
-use raft_core::{Error, HardState, Index, LogEntry, NodeId, RaftLog, Result, Snapshot, Term};
+use raft_core::log::SnapshotStage;
+use raft_core::{
+    Error, HardState, Index, LogEntry, Membership, NodeId, RaftLog, Result, Snapshot, Term,
+};
 use raft_log_wal::{WAL_FILE_NAME, WalLog};
 use tempfile::TempDir;
 
@@ -179,6 +182,25 @@ impl WalDisk {
     /// ```
     pub fn torn_crashes(&self) -> u64 {
         self.torn_crashes
+    }
+
+    /// Stores a snapshot through `install`, which fsyncs its files (so a
+    /// failing disk fails it) and is durable when it returns.
+    fn installing(
+        &mut self,
+        context: &'static str,
+        install: impl FnOnce(&mut WalLog) -> Result<()>,
+    ) -> Result<()> {
+        if self.sync_failure.get() {
+            return Err(Error::storage(context, "simulated fsync failure"));
+        }
+        let before = self.log.snapshot_index();
+        install(&mut self.log)?;
+        if self.log.snapshot_index() == before {
+            return Ok(()); // already covered: nothing was written
+        }
+        // The log was rewritten and synced.
+        self.durable(context)
     }
 
     fn file_len(&self, context: &'static str) -> Result<u64> {
@@ -446,16 +468,61 @@ impl RaftLog for WalDisk {
     }
 
     fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
-        if self.sync_failure.get() {
-            // Installing a snapshot fsyncs its files: a failing disk fails it.
-            return Err(Error::storage("apply snapshot", "simulated fsync failure"));
-        }
-        let before = self.log.snapshot_index();
-        self.log.apply_snapshot(snapshot)?;
-        if self.log.snapshot_index() == before {
-            return Ok(()); // already covered: nothing was written
-        }
-        // Durable when it returns: the log was rewritten and synced.
-        self.durable("apply snapshot")
+        let membership = Membership::new(snapshot.config.iter().copied());
+        self.apply_snapshot_with_membership(snapshot, &membership)
+    }
+
+    fn apply_snapshot_with_membership(
+        &mut self,
+        snapshot: &Snapshot,
+        membership: &Membership,
+    ) -> Result<()> {
+        self.installing("apply snapshot", |log| {
+            log.apply_snapshot_with_membership(snapshot, membership)
+        })
+    }
+
+    fn snapshot_membership(&self) -> Option<Membership> {
+        self.log.snapshot_membership()
+    }
+
+    fn snapshot_len(&self) -> u64 {
+        self.log.snapshot_len()
+    }
+
+    fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+        self.log.snapshot_chunk(offset, len)
+    }
+
+    fn kind_at(&self, index: Index) -> Option<raft_core::EntryKind> {
+        self.log.kind_at(index)
+    }
+
+    fn stages_snapshots(&self) -> bool {
+        self.log.stages_snapshots()
+    }
+
+    fn stage_begin(&mut self, stage: SnapshotStage) -> Result<()> {
+        self.log.stage_begin(stage)
+    }
+
+    fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
+        self.log.stage_write(stage, data)
+    }
+
+    fn stage_install(
+        &mut self,
+        stage: SnapshotStage,
+        index: Index,
+        term: Term,
+        membership: &Membership,
+    ) -> Result<()> {
+        self.installing("install staged snapshot", |log| {
+            log.stage_install(stage, index, term, membership)
+        })
+    }
+
+    fn stage_discard(&mut self, stage: SnapshotStage) {
+        self.log.stage_discard(stage);
     }
 }

@@ -13,6 +13,7 @@ mod pause;
 mod replica;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
 use raft_core::{Action, Error, Event, Index, Message, NodeId, RaftConfig, RaftNode, Role, Term};
 
@@ -135,6 +136,9 @@ pub struct Cluster<D: SimDisk = SimLog> {
     restoring_membership: bool,
     /// Snapshot chunks delivered so far.
     snapshot_chunks_delivered: u64,
+    /// How many `Event::SnapshotPiece`s a machine answers a snapshot hint
+    /// with (`1`: one whole `Event::Snapshot`).
+    snapshot_pieces: usize,
     /// A failure found outside a step (a disk that could not be created or
     /// recovered), reported by the next `tick` or `step`.
     failed: Option<SimFailure>,
@@ -202,6 +206,7 @@ impl<D: SimDisk> Cluster<D> {
             membership_changes: 0,
             restoring_membership: false,
             snapshot_chunks_delivered: 0,
+            snapshot_pieces: 1,
             failed,
             factory,
             clients: ClientOps::default(),
@@ -379,10 +384,37 @@ impl<D: SimDisk> Cluster<D> {
         let result = self.after_step(id, &mut out);
         self.out = out;
         if let Some((index, data)) = result? {
-            // The state machine answers a snapshot hint at once.
-            self.step(id, Event::Snapshot { index, data })?.ok();
+            self.answer_snapshot_hint(id, index, data)?;
         }
         Ok(Ok(()))
+    }
+
+    /// The state machine answers a snapshot hint at once: whole, or in
+    /// `snapshot_pieces` pieces, one step each.
+    fn answer_snapshot_hint(&mut self, id: NodeId, index: Index, data: Vec<u8>) -> SimResult<()> {
+        if self.snapshot_pieces <= 1 {
+            self.step(id, Event::Snapshot { index, data })?.ok();
+            return Ok(());
+        }
+        let size = data.len().div_ceil(self.snapshot_pieces).max(1);
+        let count = data.len().div_ceil(size).max(1);
+        for n in 0..count {
+            let piece = data.get(n * size..data.len().min((n + 1) * size));
+            let event = Event::SnapshotPiece {
+                index,
+                data: piece.unwrap_or_default().to_vec(),
+                done: n + 1 == count,
+            };
+            self.step(id, event)?.ok();
+        }
+        Ok(())
+    }
+
+    /// Makes every machine answer snapshot hints in `pieces`
+    /// `Event::SnapshotPiece`s (`1`, the default: one whole
+    /// `Event::Snapshot`).
+    pub(crate) fn set_snapshot_pieces(&mut self, pieces: usize) {
+        self.snapshot_pieces = pieces;
     }
 
     /// Checks the step, routes its messages and records its applies;
@@ -430,6 +462,23 @@ impl<D: SimDisk> Cluster<D> {
                         tick: self.now,
                         reason,
                     })?;
+                }
+                Action::RestoreSnapshotFromLog { index, .. } => {
+                    let mut data = Vec::new();
+                    node.snapshot_reader()
+                        .read_to_end(&mut data)
+                        .map_err(|error| SimFailure {
+                            seed: self.seed,
+                            tick: self.now,
+                            reason: format!("node {id} cannot read its snapshot: {error}"),
+                        })?;
+                    let decoded =
+                        restore(&self.checker, id, index, &data).map_err(|reason| SimFailure {
+                            seed: self.seed,
+                            tick: self.now,
+                            reason,
+                        })?;
+                    machine.replica.restore(decoded.applied, decoded.machine);
                 }
                 Action::RestoreSnapshot { index, data, .. } => {
                     let decoded =
