@@ -51,6 +51,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("learner", ""),
     ("kv_store", ""),
     ("persistent_node", "persistence"),
+    ("large_snapshot", "persistence"),
     // Three kv_server processes: write, kill the leader, fail over.
     ("cluster_demo", ""),
 ];

@@ -1,10 +1,14 @@
 //! A follower catching up a large snapshot streamed in chunks (issue 9):
-//! the leader, on a `MemoryLog` holding the snapshot, in this process; a
-//! fresh follower in a child process (`raft-bench snapshot-follower`), so
-//! each side's peak memory is its own process's. Messages travel as
-//! raft-wire frames over the child's stdin/stdout pipes.
+//! the leader, holding the snapshot, in this process; a fresh follower in a
+//! child process (`raft-bench snapshot-follower`), so each side's peak
+//! memory is its own process's. Messages travel as raft-wire frames over
+//! the child's stdin/stdout pipes.
 //!
-//! The follower runs on a `MemoryLog`, or on a `WalLog` in a temp dir.
+//! Both sides run on `MemoryLog`s, or both on `WalLog`s in temp dirs (the
+//! leader's snapshot written to its log in 1 MiB pieces, never whole). The
+//! follower restores from the log (`RaftConfig::with_restore_from_log`),
+//! reading the installed snapshot through `RaftNode::snapshot_reader` in
+//! 1 MiB reads, as an application rebuilding its state would.
 //! Against, in the same run: a `memcpy` of the same bytes (in process),
 //! the same bytes written through a pipe to a child that discards them
 //! (`raft-bench pipe-sink`), the floor of any transfer over this path, and
@@ -20,9 +24,12 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use raft_core::log::SnapshotStage;
 use raft_core::{
-    Action, Event, HardState, MemoryLog, Message, RaftConfig, RaftLog, RaftNode, Snapshot,
+    Action, Event, HardState, Membership, MemoryLog, Message, RaftConfig, RaftLog, RaftNode,
+    Snapshot,
 };
+use raft_log_wal::WalLog;
 
 /// The largest frame either side accepts (a chunk and its header fit).
 const MAX_FRAME: u32 = raft_wire::DEFAULT_MAX_FRAME_LEN;
@@ -139,7 +146,9 @@ fn write_message(writer: &mut impl Write, message: &Message, frame: &mut Vec<u8>
 /// answer). At the end of stdin it writes the line
 /// `installed BYTES hwm KIB heap BYTES` after its last answer.
 pub(crate) fn follower(wal_dir: Option<&str>) {
-    let config = RaftConfig::new(2, [1]).with_election_timeout(1_000_000, 1_000_000);
+    let config = RaftConfig::new(2, [1])
+        .with_election_timeout(1_000_000, 1_000_000)
+        .with_restore_from_log(true);
     match wal_dir {
         Some(dir) => serve(RaftNode::with_log(
             config,
@@ -153,26 +162,43 @@ fn serve<L: RaftLog>(mut node: RaftNode<L>) {
     let mut input = BufReader::with_capacity(1 << 20, std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
     let (mut buf, mut frame, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut restored, mut scratch) = (0u64, vec![0u8; 1 << 20]);
     crate::alloc_counter::reset_peak();
     while raft_wire::read_frame(&mut input, &mut buf, MAX_FRAME).unwrap() {
         let message = raft_wire::decode(&buf).unwrap();
         node.step_into(Event::Message(message), &mut out).unwrap();
         for action in out.drain(..) {
-            if let Action::Send { message, .. } = action {
-                write_message(&mut output, &message, &mut frame);
+            match action {
+                Action::Send { message, .. } => write_message(&mut output, &message, &mut frame),
+                Action::RestoreSnapshotFromLog { .. } => {
+                    restored = restore(&node, &mut scratch);
+                }
+                _ => {}
             }
         }
         output.write_all(&0u32.to_le_bytes()).unwrap();
         output.flush().unwrap();
     }
-    let installed = node.log().snapshot_len();
     let report = format!(
-        "installed {installed} hwm {} heap {}\n",
+        "installed {restored} hwm {} heap {}\n",
         status_kib("VmHWM"),
         crate::alloc_counter::peak()
     );
     output.write_all(report.as_bytes()).unwrap();
     output.flush().unwrap();
+}
+
+/// What an application restoring its state does: reads the installed
+/// snapshot from the log in `buffer`-sized reads. Returns the bytes read.
+fn restore<L: RaftLog>(node: &RaftNode<L>, buffer: &mut [u8]) -> u64 {
+    let mut reader = node.snapshot_reader();
+    let mut total = 0u64;
+    loop {
+        match reader.read(buffer).unwrap() {
+            0 => return total,
+            n => total += n as u64,
+        }
+    }
 }
 
 /// Time to write `bytes` bytes to a new file under `dir` in 1 MiB writes
@@ -195,23 +221,46 @@ pub(crate) fn file_write_sync(dir: &Path, bytes: usize) -> Duration {
     elapsed
 }
 
+fn leader_config(chunk_bytes: usize) -> RaftConfig {
+    RaftConfig::new(1, [2])
+        .with_election_timeout(10, 10)
+        .with_heartbeat_interval(3)
+        .with_snapshot_chunk_bytes(chunk_bytes)
+}
+
+const LEADER_STATE: HardState = HardState {
+    term: 1,
+    voted_for: Some(1),
+};
+
 /// Node 1 of {1, 2} on a `MemoryLog` holding a `bytes`-byte snapshot at
 /// index 10 (term 1), nothing after it.
-fn leader_node(bytes: usize, chunk_bytes: usize) -> RaftNode {
+fn memory_leader(bytes: usize, chunk_bytes: usize) -> RaftNode {
     let mut log = MemoryLog::new();
-    log.set_hard_state(HardState {
-        term: 1,
-        voted_for: Some(1),
-    })
-    .unwrap();
+    log.set_hard_state(LEADER_STATE).unwrap();
     let data = vec![0x5a_u8; bytes];
     log.apply_snapshot(&Snapshot::with_config(SNAPSHOT_INDEX, 1, vec![1, 2], data))
         .unwrap();
-    let config = RaftConfig::new(1, [2])
-        .with_election_timeout(10, 10)
-        .with_heartbeat_interval(3)
-        .with_snapshot_chunk_bytes(chunk_bytes);
-    RaftNode::with_log(config, log)
+    RaftNode::with_log(leader_config(chunk_bytes), log)
+}
+
+/// The same on a `WalLog` in `dir`, its snapshot written in 1 MiB pieces.
+fn wal_leader(dir: &Path, bytes: usize, chunk_bytes: usize) -> RaftNode<WalLog> {
+    let mut log = WalLog::open(dir).unwrap();
+    log.set_hard_state(LEADER_STATE).unwrap();
+    log.sync().unwrap();
+    let piece = vec![0x5a_u8; 1 << 20];
+    let stage = SnapshotStage::FromApplication;
+    log.stage_begin(stage).unwrap();
+    let mut left = bytes;
+    while left > 0 {
+        let now = left.min(piece.len());
+        log.stage_write(stage, &piece[..now]).unwrap();
+        left -= now;
+    }
+    log.stage_install(stage, SNAPSHOT_INDEX, 1, &Membership::new([1, 2]))
+        .unwrap();
+    RaftNode::with_log(leader_config(chunk_bytes), log)
 }
 
 /// Reads the follower's answer to one frame: the messages up to the empty
@@ -227,16 +276,29 @@ fn read_answer(reader: &mut impl Read, buf: &mut Vec<u8>, into: &mut Vec<Message
 }
 
 /// Streams a `bytes`-byte snapshot in `chunk_bytes` chunks to a fresh
-/// follower in a child process (on a `WalLog` in a fresh temp dir with
-/// `on_wal`); times it from the leader's election to the follower's
-/// "installed".
+/// follower in a child process (both on `WalLog`s in a fresh temp dir with
+/// `on_wal`, else both on `MemoryLog`s); times it from the leader's
+/// election to the follower's "installed".
 pub(crate) fn catch_up(bytes: usize, chunk_bytes: usize, on_wal: bool) -> CatchUp {
-    let mut leader = leader_node(bytes, chunk_bytes);
     let dir = tempfile::tempdir().unwrap();
-    let wal_dir = dir.path().join("follower");
-    let mut args = vec!["snapshot-follower"];
     if on_wal {
-        args.push(wal_dir.to_str().unwrap());
+        let leader = wal_leader(&dir.path().join("leader"), bytes, chunk_bytes);
+        stream_to_follower(leader, bytes, Some(&dir.path().join("follower")))
+    } else {
+        stream_to_follower(memory_leader(bytes, chunk_bytes), bytes, None)
+    }
+}
+
+/// The catch-up of `catch_up`, from `leader` to a follower on a `WalLog`
+/// in `wal_dir` (or a `MemoryLog`).
+fn stream_to_follower<L: RaftLog>(
+    mut leader: RaftNode<L>,
+    bytes: usize,
+    wal_dir: Option<&Path>,
+) -> CatchUp {
+    let mut args = vec!["snapshot-follower"];
+    if let Some(dir) = wal_dir {
+        args.push(dir.to_str().unwrap());
     }
     let mut process = child(&args, Stdio::piped());
     let mut to_follower: BufWriter<ChildStdin> =

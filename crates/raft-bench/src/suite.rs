@@ -462,12 +462,16 @@ fn snapshot_catch_up(plan: Plan, out: &mut String) {
     let _ = writeln!(
         out,
         "### Snapshot catch-up: a fresh follower installs a {:.0} MiB snapshot in {} KiB chunks\n\n\
-         Leader (node 1 of 2) on a `MemoryLog` holding the snapshot, in this \
-         process; the follower, fresh, in a child process \
-         (`raft-bench snapshot-follower [DIR]`) on a `MemoryLog` or a `WalLog` in a \
-         temp dir; every message a raft-wire frame over the child's stdin/stdout \
-         pipes, the follower answering each. Timed from the leader's election \
-         to the chunk reply that says installed ({} chunks); {rounds} rounds \
+         Leader (node 1 of 2) holding the snapshot, in this process; the \
+         follower, fresh, in a child process (`raft-bench snapshot-follower \
+         [DIR]`); both on `MemoryLog`s, or both on `WalLog`s in temp dirs (the \
+         leader's snapshot written to its log in 1 MiB `stage_write` pieces; the \
+         follower's chunks staged to its snapshot file as they arrive). The \
+         follower restores from the log (`with_restore_from_log`), reading the \
+         snapshot back through `snapshot_reader` in 1 MiB reads before it \
+         answers the last chunk. Every message a raft-wire frame over the child's \
+         stdin/stdout pipes, the follower answering each. Timed from the leader's \
+         election to the chunk reply that says installed ({} chunks); {rounds} rounds \
          alternating with the raw copies of the same bytes: a `memcpy` in process, \
          1 MiB writes through a pipe to a child that discards them, and 1 MiB \
          writes to a file then one `sync_data`.\n\n\
@@ -475,8 +479,8 @@ fn snapshot_catch_up(plan: Plan, out: &mut String) {
         mib(bytes as f64),
         CHUNK / 1024,
         memory.chunks,
-        row("streamed, follower on `MemoryLog`".into(), &times[3]),
-        row("streamed, follower on `WalLog`".into(), &times[4]),
+        row("streamed, both on `MemoryLog`".into(), &times[3]),
+        row("streamed, both on `WalLog`".into(), &times[4]),
         row("`memcpy`".into(), &times[0]),
         row("pipe to a child".into(), &times[1]),
         row("file write + `sync_data`".into(), &times[2]),
@@ -488,10 +492,7 @@ fn snapshot_catch_up(plan: Plan, out: &mut String) {
          the counting allocator):\n\n\
          | side | peak RSS | heap peak | snapshot size |\n|---|---:|---:|---:|"
     );
-    for (name, catch_up) in [
-        ("`MemoryLog` follower run", memory),
-        ("`WalLog` follower run", wal),
-    ] {
+    for (name, catch_up) in [("`MemoryLog` run", memory), ("`WalLog` run", wal)] {
         let _ = writeln!(
             out,
             "| leader, {name} | {:.0} MiB | {:.0} MiB above the {:.0} MiB its log held before | {:.0} MiB |\n\

@@ -60,8 +60,13 @@ pub use raft_core::{
     INDEX_MAX, Index, InstallSnapshot, InstallSnapshotReply, LogEntry, Membership, MemoryLog,
     MemoryTransport, Message, NodeId, PeerStatus, PreVote, PreVoteReply, RaftConfig, RaftLog,
     RaftNode, RaftTransport, ReadProbe, ReadProbeReply, ReplicationState, RequestVote,
-    RequestVoteReply, Result, Role, Snapshot, Status, TERM_MAX, Term, TimeoutNow,
+    RequestVoteReply, Result, Role, Snapshot, SnapshotChunk, SnapshotChunkReply, Status, TERM_MAX,
+    Term, TimeoutNow,
 };
+
+/// The storage seam's helpers: [`log::SnapshotReader`], [`log::SnapshotStage`],
+/// [`log::StagedSnapshots`], and what a custom `RaftLog` backend shares.
+pub use raft_core::log;
 
 #[cfg(feature = "persistence")]
 pub use raft_log_wal::WalLog;
