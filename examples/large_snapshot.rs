@@ -183,6 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             1,
             Event::SnapshotPiece {
                 index: applied,
+                offset: (n * PIECE_BYTES) as u64,
                 data,
                 done,
             },

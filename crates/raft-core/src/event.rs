@@ -45,15 +45,20 @@ pub enum Event {
     },
     /// **(ours)** One piece of the application's snapshot through `index`,
     /// for a state too large for one `Vec` in [`Snapshot`](Event::Snapshot):
-    /// the pieces are appended, in the order given, to a snapshot the log
-    /// stages (see `RaftLog::stages_snapshots`); the piece with `done`
-    /// stores it and compacts the log, as `Event::Snapshot` does. A piece
-    /// for another `index` than the one being written starts over. The
+    /// the pieces go, in order, to a snapshot the log stages (see
+    /// `RaftLog::stages_snapshots`); the piece with `done` stores it and
+    /// compacts the log, as `Event::Snapshot` does. A piece at `offset` 0
+    /// starts a snapshot (dropping one being written); every other piece
+    /// must continue the snapshot being written, at the offset where the
+    /// last piece ended, else it is refused with `Error::InvalidRequest`
+    /// (a lost or repeated piece never yields a damaged snapshot). The
     /// application may interleave other events between pieces. A log that
     /// does not stage snapshots refuses it with `Error::InvalidRequest`.
     SnapshotPiece {
         /// The last index the snapshot covers (at most the applied index).
         index: Index,
+        /// Where `data` starts in the snapshot.
+        offset: u64,
         /// The next bytes of the serialized state machine.
         data: Vec<u8>,
         /// Whether this is the last piece.

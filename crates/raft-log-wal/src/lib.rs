@@ -37,6 +37,7 @@ mod snapshot_file;
 mod store;
 mod wal_log;
 
+pub use snapshot_file::SnapshotFileReader;
 pub use wal_log::WalLog;
 
 /// Bytes the in-memory index keeps per log entry: term (8), command offset

@@ -18,7 +18,7 @@ use crate::index::{LogIndex, Slot};
 use crate::lock::lock_dir;
 use crate::reads::{bounded_count, read_entries};
 use crate::recovery::{MAX_RECORD_LEN, WAL_DB_HEADER_LEN, open_recovering, replay};
-use crate::snapshot_file::{self, SnapshotFile, SnapshotWriter};
+use crate::snapshot_file::{self, SnapshotFile, SnapshotFileReader, SnapshotWriter};
 use crate::store::ReadAheadStore;
 
 /// A durable, crash-safe [`RaftLog`] stored in a directory it owns.
@@ -190,6 +190,36 @@ impl WalLog {
     /// ```
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// A reader of the stored snapshot's data on its own file handle
+    /// (`None` without a snapshot): `Send` and `'static`, so the
+    /// application can restore from it on another thread while the node
+    /// steps on; it keeps reading this snapshot even after the log stores
+    /// a newer one. [`RaftNode::snapshot_reader`](raft_core::RaftNode::snapshot_reader)
+    /// does the same through the borrowed log.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use raft_core::{RaftLog, Snapshot};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let mut log = raft_log_wal::WalLog::open(dir.path())?;
+    /// assert!(log.snapshot_file_reader()?.is_none());
+    /// log.apply_snapshot(&Snapshot::new(3, 1, b"state".to_vec()))?;
+    /// let mut reader = log.snapshot_file_reader()?.unwrap();
+    /// let handle = std::thread::spawn(move || {
+    ///     let mut data = Vec::new();
+    ///     reader.read_to_end(&mut data).map(|_| data)
+    /// });
+    /// assert_eq!(handle.join().unwrap()?, b"state");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn snapshot_file_reader(&self) -> Result<Option<SnapshotFileReader>> {
+        self.snapshot
+            .as_ref()
+            .map(SnapshotFile::independent_reader)
+            .transpose()
     }
 
     /// Refuses to continue after a failure that may have left the file and
@@ -489,6 +519,12 @@ impl RaftLog for WalLog {
 
     fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
         self.read_snapshot(offset, len)
+    }
+
+    fn detached_snapshot_reader(&self) -> Result<Option<raft_core::log::DetachedSnapshotReader>> {
+        Ok(self
+            .snapshot_file_reader()?
+            .map(|reader| Box::new(reader) as raft_core::log::DetachedSnapshotReader))
     }
 
     fn stages_snapshots(&self) -> bool {

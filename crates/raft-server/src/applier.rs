@@ -4,14 +4,16 @@
 //! for it: it only ever sends to this thread.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
+use raft_core::log::DetachedSnapshotReader;
 use raft_core::{Index, Term};
 
 use crate::error::ServerError;
 use crate::pending::Responder;
 use crate::request::Input;
+use crate::snapshot_pieces::PieceWriter;
 use crate::state_machine::StateMachine;
 
 /// What the consensus thread hands the apply thread, in log order.
@@ -43,6 +45,11 @@ pub(crate) enum ToApplier {
         index: Index,
         data: Vec<u8>,
     },
+    /// Like `Restore`, reading the snapshot from the log's file.
+    RestoreFrom {
+        index: Index,
+        reader: DetachedSnapshotReader,
+    },
 }
 
 /// A tracked proposal waiting for its index to apply.
@@ -64,7 +71,11 @@ pub(crate) fn run<S: StateMachine>(
     let mut last_sweep = Instant::now();
     loop {
         match work.recv_timeout(SWEEP_EVERY) {
-            Ok(item) => handle(&mut machine, &mut waiting, consensus, item),
+            Ok(item) => {
+                if handle(&mut machine, &mut waiting, consensus, item) == Flow::Stop {
+                    return;
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {}
             // The consensus thread stopped: every waiting proposal is
             // answered `ShuttingDown` as `waiting` drops.
@@ -82,7 +93,7 @@ fn handle<S: StateMachine>(
     waiting: &mut BTreeMap<Index, Waiting>,
     consensus: &SyncSender<Input>,
     item: ToApplier,
-) {
+) -> Flow {
     match item {
         ToApplier::Track {
             index,
@@ -122,21 +133,46 @@ fn handle<S: StateMachine>(
         }
         ToApplier::Query { query, reply } => reply.answer(Ok(machine.query(&query))),
         ToApplier::SnapshotHint { index } => {
-            let data = machine.snapshot();
-            // A full queue drops the snapshot: the core hints again later.
-            if let Err(TrySendError::Full(_)) =
-                consensus.try_send(Input::SnapshotTaken { index, data })
+            let mut pieces = PieceWriter::new(index, consensus);
+            // A failed snapshot is dropped (its last piece is never sent, so
+            // the log keeps its previous one); the core hints again later.
+            if let Err(error) = machine
+                .write_snapshot(&mut pieces)
+                .and_then(|()| pieces.finish())
             {
-                tracing::debug!(index, "snapshot dropped: consensus queue full");
+                tracing::warn!(index, %error, "snapshot not taken");
             }
         }
         ToApplier::Restore { index, data } => {
             machine.restore(&data);
-            let later = waiting.split_off(&(index + 1));
-            for (_, waiter) in std::mem::replace(waiting, later) {
-                waiter.reply.answer(Err(ServerError::Unknown));
-            }
+            forget_waiters_through(waiting, index);
         }
+        ToApplier::RestoreFrom { index, mut reader } => {
+            if let Err(error) = machine.restore_from(&mut reader) {
+                // The state is no longer the log's: applying on would
+                // answer from a wrong state. Stop; callers time out.
+                tracing::error!(index, %error, "snapshot restore failed; apply thread stopping");
+                return Flow::Stop;
+            }
+            forget_waiters_through(waiting, index);
+        }
+    }
+    Flow::Continue
+}
+
+/// Whether the apply thread goes on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// After a restore through `index`: waiters at or below it cannot learn
+/// their fate (the snapshot does not say which commands it holds).
+fn forget_waiters_through(waiting: &mut BTreeMap<Index, Waiting>, index: Index) {
+    let later = waiting.split_off(&(index + 1));
+    for (_, waiter) in std::mem::replace(waiting, later) {
+        waiter.reply.answer(Err(ServerError::Unknown));
     }
 }
 
@@ -219,7 +255,8 @@ mod tests {
         }
 
         fn feed(&mut self, item: ToApplier) {
-            handle(&mut self.machine, &mut self.waiting, &self.consensus, item);
+            let flow = handle(&mut self.machine, &mut self.waiting, &self.consensus, item);
+            assert!(flow == Flow::Continue);
         }
     }
 
@@ -262,13 +299,47 @@ mod tests {
         h.apply(9, 1);
         assert_eq!(beyond.wait(), Ok(41u64.to_le_bytes().to_vec()));
 
-        // A snapshot hint goes back to consensus with the machine's state.
+        // A snapshot hint goes back to consensus with the machine's state,
+        // in one piece for a state this small.
         h.feed(ToApplier::SnapshotHint { index: 9 });
         match inputs.try_recv() {
-            Ok(Input::SnapshotTaken { index, data }) => {
-                assert_eq!((index, data), (9, 41u64.to_le_bytes().to_vec()));
+            Ok(Input::SnapshotPiece {
+                index,
+                offset,
+                data,
+                done,
+            }) => {
+                assert_eq!((index, offset, done), (9, 0, true));
+                assert_eq!(data, 41u64.to_le_bytes().to_vec());
             }
             _ => unreachable!("no snapshot was sent back"),
         }
+    }
+
+    #[test]
+    fn a_restore_from_the_log_reads_the_state_and_a_failed_one_stops_the_thread() {
+        let (mut h, _inputs) = Harness::new();
+        let covered = h.track(5, 1, later());
+        let reader = Box::new(std::io::Cursor::new(7u64.to_le_bytes().to_vec()));
+        h.feed(ToApplier::RestoreFrom { index: 6, reader });
+        assert_eq!(h.machine.0, 7);
+        assert_eq!(covered.wait(), Err(ServerError::Unknown));
+
+        struct Damaged;
+        impl std::io::Read for Damaged {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("checksum mismatch"))
+            }
+        }
+        let flow = handle(
+            &mut h.machine,
+            &mut h.waiting,
+            &h.consensus,
+            ToApplier::RestoreFrom {
+                index: 8,
+                reader: Box::new(Damaged),
+            },
+        );
+        assert!(flow == Flow::Stop, "a failed restore stops applying");
     }
 }

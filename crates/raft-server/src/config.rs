@@ -113,5 +113,7 @@ impl ServerConfig {
         base.with_election_timeout(min, max)
             .with_heartbeat_interval(self.heartbeat_interval_ticks)
             .with_snapshot_threshold(self.snapshot_threshold)
+            // The apply thread restores from the log's snapshot file.
+            .with_restore_from_log(true)
     }
 }

@@ -39,6 +39,8 @@ pub(crate) struct Consensus<L: RaftLog> {
     /// Reads waiting for `ReadReady`, by read id.
     pub(crate) reads: HashMap<u64, PendingRead>,
     pub(crate) next_id: u64,
+    /// The node cannot go on (its state machine cannot follow its log).
+    pub(crate) failed: bool,
 }
 
 pub(crate) struct PendingRead {
@@ -112,6 +114,9 @@ impl<L: RaftLog> Consensus<L> {
             }
             self.carry_out(&mut actions, &mut slots);
             self.observer.after_step(&self.node, &self.transport);
+            if self.failed {
+                return;
+            }
         }
     }
 
@@ -120,7 +125,20 @@ impl<L: RaftLog> Consensus<L> {
     fn admit(&mut self, input: Input, events: &mut Vec<Event>, slots: &mut Vec<Slot>) -> bool {
         let (event, slot) = match input {
             Input::Message(message) => (Event::Message(message), Slot::None),
-            Input::SnapshotTaken { index, data } => (Event::Snapshot { index, data }, Slot::None),
+            Input::SnapshotPiece {
+                index,
+                offset,
+                data,
+                done,
+            } => (
+                Event::SnapshotPiece {
+                    index,
+                    offset,
+                    data,
+                    done,
+                },
+                Slot::None,
+            ),
             Input::Request(request) => match request {
                 Request::Propose {
                     command,
@@ -244,6 +262,30 @@ impl<L: RaftLog> Consensus<L> {
                         "installing a snapshot from the leader"
                     );
                     self.to_applier(ToApplier::Restore { index, data });
+                }
+                Action::RestoreSnapshotFromLog { index, term, len } => {
+                    tracing::info!(
+                        node = self.node.id(),
+                        index,
+                        term,
+                        len,
+                        "installing a snapshot from the leader"
+                    );
+                    match self.node.log().detached_snapshot_reader() {
+                        Ok(Some(reader)) => {
+                            self.to_applier(ToApplier::RestoreFrom { index, reader })
+                        }
+                        failed => {
+                            let error = failed.err().map(|error| error.to_string());
+                            tracing::error!(
+                                node = self.node.id(),
+                                index,
+                                ?error,
+                                "the installed snapshot cannot be read; node stopping"
+                            );
+                            self.failed = true;
+                        }
+                    }
                 }
                 Action::MembershipChanged { members } => {
                     tracing::info!(node = self.node.id(), ?members, "membership changed");

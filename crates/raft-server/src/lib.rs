@@ -33,6 +33,7 @@ mod observer;
 mod pending;
 mod request;
 mod server;
+mod snapshot_pieces;
 mod state_machine;
 mod status;
 

@@ -87,9 +87,11 @@ pub(crate) enum Input {
     Request(Request),
     /// From the transport's inbox.
     Message(Message),
-    /// The apply thread's answer to a snapshot hint.
-    SnapshotTaken {
+    /// A piece of the apply thread's answer to a snapshot hint.
+    SnapshotPiece {
         index: Index,
+        offset: u64,
         data: Vec<u8>,
+        done: bool,
     },
 }

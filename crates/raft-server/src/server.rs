@@ -96,8 +96,8 @@ impl RaftServer {
         L: RaftLog + Send + 'static,
         S: StateMachine,
     {
-        if let Some(snapshot) = log.snapshot() {
-            machine.restore(&snapshot.data);
+        if let Some(mut snapshot) = log.detached_snapshot_reader().map_err(io::Error::other)? {
+            machine.restore_from(&mut snapshot)?;
         }
         let node = RaftNode::with_log(config.raft_config(), log);
         let id = node.id();
@@ -122,6 +122,7 @@ impl RaftServer {
             proposing: HashMap::new(),
             reads: HashMap::new(),
             next_id: 0,
+            failed: false,
         };
         let applier_inputs = inputs.clone();
         threads.push(

@@ -1,6 +1,8 @@
 //! `StateMachine`: what the application supplies. The host applies
 //! committed commands to it on its own thread, in log order.
 
+use std::io::{self, Read, Write};
+
 use raft_core::Index;
 
 /// The replicated state: commands go in through [`apply`](Self::apply) in
@@ -51,4 +53,34 @@ pub trait StateMachine: Send + 'static {
     /// Replaces the whole state with a [`snapshot`](Self::snapshot)
     /// (installed from the leader, or found on disk at start).
     fn restore(&mut self, snapshot: &[u8]);
+
+    /// Writes the whole state to `out`, in as many writes as suits it: the
+    /// host hands the snapshot to the log in 1 MiB pieces as they come, so
+    /// a state of any size is never one `Vec`. The default writes
+    /// [`snapshot`](Self::snapshot) in one go; override both this and
+    /// [`restore_from`](Self::restore_from) for a large state.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `out` or the state's own reads return; the host then drops
+    /// this snapshot (the log keeps its previous one).
+    fn write_snapshot(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.snapshot())
+    }
+
+    /// Replaces the whole state with the snapshot read from `snapshot`
+    /// (straight from the log's snapshot file with `WalLog`, on the apply
+    /// thread). The default reads it whole and calls
+    /// [`restore`](Self::restore).
+    ///
+    /// # Errors
+    ///
+    /// A failed read (a damaged snapshot file); the host then stops
+    /// applying, since the state is no longer the log's.
+    fn restore_from(&mut self, snapshot: &mut dyn Read) -> io::Result<()> {
+        let mut data = Vec::new();
+        snapshot.read_to_end(&mut data)?;
+        self.restore(&data);
+        Ok(())
+    }
 }

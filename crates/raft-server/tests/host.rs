@@ -63,10 +63,73 @@ fn start(
     root: &Path,
     tune: impl Fn(&mut ServerConfig),
 ) -> RaftServer {
+    start_with::<Journal>(id, addrs, root, tune)
+}
+
+/// `start` with a fresh state machine of type `M`.
+fn start_with<M: StateMachine + Default>(
+    id: u64,
+    addrs: &[SocketAddr],
+    root: &Path,
+    tune: impl Fn(&mut ServerConfig),
+) -> RaftServer {
     let mut config = config(id, addrs);
     tune(&mut config);
-    RaftServer::start_with_wal(config, &root.join(format!("node-{id}")), Journal::default())
-        .unwrap()
+    RaftServer::start_with_wal(config, &root.join(format!("node-{id}")), M::default()).unwrap()
+}
+
+/// A `Journal` whose snapshot carries `PADDING` more bytes, written and
+/// read back 64 KiB at a time (`write_snapshot`, `restore_from`): a state
+/// too large for one snapshot piece, so it crosses the host in several.
+#[derive(Default)]
+struct Bulky(Journal);
+
+impl Bulky {
+    const PADDING: usize = 3 << 20;
+    const PAD: u8 = 0xab;
+}
+
+impl StateMachine for Bulky {
+    fn apply(&mut self, index: u64, command: &[u8]) -> Vec<u8> {
+        self.0.apply(index, command)
+    }
+    fn query(&self, query: &[u8]) -> Vec<u8> {
+        self.0.query(query)
+    }
+    fn snapshot(&self) -> Vec<u8> {
+        unreachable!("the host streams snapshots through write_snapshot")
+    }
+    fn restore(&mut self, _: &[u8]) {
+        unreachable!("the host restores through restore_from")
+    }
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let journal = self.0.snapshot();
+        out.write_all(&(journal.len() as u64).to_le_bytes())?;
+        out.write_all(&journal)?;
+        let block = [Self::PAD; 64 << 10];
+        for _ in 0..Self::PADDING / block.len() {
+            out.write_all(&block)?;
+        }
+        Ok(())
+    }
+    fn restore_from(&mut self, snapshot: &mut dyn std::io::Read) -> std::io::Result<()> {
+        let mut len = [0u8; 8];
+        snapshot.read_exact(&mut len)?;
+        let mut journal = vec![0u8; usize::try_from(u64::from_le_bytes(len)).unwrap()];
+        snapshot.read_exact(&mut journal)?;
+        let (mut block, mut padding) = (vec![0u8; 64 << 10], 0);
+        loop {
+            let n = snapshot.read(&mut block)?;
+            if n == 0 {
+                break;
+            }
+            assert!(block[..n].iter().all(|&b| b == Self::PAD));
+            padding += n;
+        }
+        assert_eq!(padding, Self::PADDING, "the whole snapshot arrived");
+        self.0.restore(&journal);
+        Ok(())
+    }
 }
 
 /// The id of the node all running `handles` agree leads.
@@ -218,11 +281,23 @@ fn a_leader_without_a_quorum_times_out_and_shutdown_answers_what_is_pending() {
 
 #[test]
 fn a_node_that_was_down_catches_up_from_a_snapshot_and_restarts_from_its_own() {
+    catch_up_from_a_snapshot_and_restart::<Journal>();
+}
+
+// A state larger than a snapshot piece: the leader's apply thread writes it
+// in 1 MiB pieces, the follower restores it from its snapshot file on its
+// apply thread, 64 KiB at a time; neither side holds it as one `Vec`.
+#[test]
+fn a_state_larger_than_a_piece_is_snapshotted_and_restored_in_pieces() {
+    catch_up_from_a_snapshot_and_restart::<Bulky>();
+}
+
+fn catch_up_from_a_snapshot_and_restart<M: StateMachine + Default>() {
     let dir = tempfile::tempdir().unwrap();
     let addrs = free_addrs(3);
     let compact_often = |config: &mut ServerConfig| config.snapshot_threshold = 10;
     let mut servers: Vec<Option<RaftServer>> = (1..=3)
-        .map(|id| Some(start(id, &addrs, dir.path(), compact_often)))
+        .map(|id| Some(start_with::<M>(id, &addrs, dir.path(), compact_often)))
         .collect();
     let handles: Vec<(u64, RaftHandle)> = servers
         .iter()
@@ -254,7 +329,7 @@ fn a_node_that_was_down_catches_up_from_a_snapshot_and_restarts_from_its_own() {
 
     // The node comes back; the entries it missed are gone from the
     // leader's log, so it must install a snapshot.
-    let back = start(down, &addrs, dir.path(), compact_often);
+    let back = start_with::<M>(down, &addrs, dir.path(), compact_often);
     let back_handle = back.handle();
     let deadline = Instant::now() + Duration::from_secs(10);
     while back_handle.status().wait().unwrap().raft.last_applied < status.raft.last_applied {
@@ -272,7 +347,7 @@ fn a_node_that_was_down_catches_up_from_a_snapshot_and_restarts_from_its_own() {
 
     // Restarted over its own directory, it restores its snapshot first.
     back.shutdown();
-    let again = start(down, &addrs, dir.path(), compact_often);
+    let again = start_with::<M>(down, &addrs, dir.path(), compact_often);
     let status = again.handle().status().wait().unwrap();
     assert!(status.raft.snapshot_index > 0, "{status:?}");
 }

@@ -194,6 +194,31 @@ pub trait RaftLog {
             .map_or_else(Vec::new, |snapshot| chunk_of(&snapshot.data, offset, len))
     }
 
+    /// **(ours)** The stored snapshot's data as a reader that borrows
+    /// nothing from the log (`None` without a snapshot), so it can move to
+    /// another thread: an application restoring its state there while the
+    /// node steps on. It reads the snapshot stored now, even after the log
+    /// stores a newer one. The default copies the data into memory
+    /// (`snapshot()`); a backend that keeps snapshots in files returns a
+    /// reader on its own handle of the file (`WalLog` does).
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use raft_core::{MemoryLog, RaftLog, Snapshot};
+    /// let mut log = MemoryLog::new();
+    /// assert!(log.detached_snapshot_reader().unwrap().is_none());
+    /// log.apply_snapshot(&Snapshot::new(2, 1, b"state".to_vec())).unwrap();
+    /// let mut reader = log.detached_snapshot_reader().unwrap().unwrap();
+    /// let mut data = Vec::new();
+    /// std::thread::spawn(move || reader.read_to_end(&mut data).map(|_| data))
+    ///     .join().unwrap().map(|data| assert_eq!(data, b"state")).unwrap();
+    /// ```
+    fn detached_snapshot_reader(&self) -> Result<Option<DetachedSnapshotReader>> {
+        Ok(self.snapshot().map(|snapshot| {
+            Box::new(std::io::Cursor::new(snapshot.data)) as DetachedSnapshotReader
+        }))
+    }
+
     /// **(ours)** Whether this log stages snapshots: takes one in pieces
     /// through [`stage_begin`](Self::stage_begin),
     /// [`stage_write`](Self::stage_write) and
@@ -272,6 +297,10 @@ pub trait RaftLog {
 fn unstaged(context: &'static str) -> Error {
     Error::storage(context, "this log backend does not stage snapshots")
 }
+
+/// What [`RaftLog::detached_snapshot_reader`] returns: the snapshot's data,
+/// readable on any thread.
+pub type DetachedSnapshotReader = Box<dyn std::io::Read + Send>;
 
 /// What the node counts per entry on top of its command when it sizes an
 /// append against [`RaftLog::max_append_bytes`]. A backend whose per-entry

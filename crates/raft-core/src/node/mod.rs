@@ -310,8 +310,11 @@ impl<L: RaftLog> RaftNode<L> {
     /// }
     /// node.step(Event::Propose(b"x".to_vec())).unwrap();
     /// let applied = node.last_applied();
-    /// node.step(Event::SnapshotPiece { index: applied, data: b"st".to_vec(), done: false }).unwrap();
-    /// node.step(Event::SnapshotPiece { index: applied, data: b"ate".to_vec(), done: true }).unwrap();
+    /// let piece = |offset: u64, data: &[u8], done| Event::SnapshotPiece {
+    ///     index: applied, offset, data: data.to_vec(), done,
+    /// };
+    /// node.step(piece(0, b"st", false)).unwrap();
+    /// node.step(piece(2, b"ate", true)).unwrap();
     /// let mut data = Vec::new();
     /// node.snapshot_reader().read_to_end(&mut data).unwrap();
     /// assert_eq!(data, b"state");
@@ -487,7 +490,12 @@ impl<L: RaftLog> RaftNode<L> {
             }
             Event::Read { id } => self.handle_read(id),
             Event::Snapshot { index, data } => self.compact(index, data),
-            Event::SnapshotPiece { index, data, done } => self.snapshot_piece(index, &data, done),
+            Event::SnapshotPiece {
+                index,
+                offset,
+                data,
+                done,
+            } => self.snapshot_piece(index, offset, &data, done),
             Event::TransferLeadership(target) => self.transfer_leadership(target),
             Event::AddServer(id) => self.add_server(id),
             Event::RemoveServer(id) => self.remove_server(id),

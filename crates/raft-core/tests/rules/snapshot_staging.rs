@@ -160,9 +160,10 @@ fn applied_leader() -> (RaftNode<RecordingLog>, LogProbe) {
     (leader, probe)
 }
 
-fn piece(index: u64, data: &[u8], done: bool) -> Event {
+fn piece(index: u64, offset: u64, data: &[u8], done: bool) -> Event {
     Event::SnapshotPiece {
         index,
+        offset,
         data: data.to_vec(),
         done,
     }
@@ -175,11 +176,11 @@ fn piece(index: u64, data: &[u8], done: bool) -> Event {
 #[test]
 fn the_applications_snapshot_in_pieces_compacts_the_log_at_its_last_piece() {
     let (mut leader, probe) = applied_leader();
-    assert_eq!(leader.step(piece(3, b"ab", false)).unwrap(), vec![]);
+    assert_eq!(leader.step(piece(3, 0, b"ab", false)).unwrap(), vec![]);
     leader.step(Event::Tick).unwrap();
-    assert_eq!(leader.step(piece(3, b"c", false)).unwrap(), vec![]);
+    assert_eq!(leader.step(piece(3, 2, b"c", false)).unwrap(), vec![]);
     assert_eq!(leader.log().snapshot_index(), 0);
-    assert_eq!(leader.step(piece(3, b"d", true)).unwrap(), vec![]);
+    assert_eq!(leader.step(piece(3, 3, b"d", true)).unwrap(), vec![]);
     let app = SnapshotStage::FromApplication;
     assert_eq!(
         probe.take(),
@@ -197,22 +198,47 @@ fn the_applications_snapshot_in_pieces_compacts_the_log_at_its_last_piece() {
     assert_eq!(leader.log().snapshot().unwrap().data, b"abcd");
 }
 
-// A piece for another index than the snapshot being written starts a new
-// snapshot: the earlier pieces are not part of it.
+// A piece at offset 0 starts a new snapshot, for any index: the earlier
+// pieces are not part of it.
 #[test]
-fn a_piece_for_another_index_starts_the_applications_snapshot_over() {
+fn a_piece_at_offset_zero_starts_the_applications_snapshot_over() {
     let (mut leader, _probe) = applied_leader();
-    leader.step(piece(2, b"old", false)).unwrap();
-    leader.step(piece(4, b"new", true)).unwrap();
+    leader.step(piece(2, 0, b"old", false)).unwrap();
+    leader.step(piece(4, 0, b"new", false)).unwrap();
+    leader.step(piece(4, 3, b"er", true)).unwrap();
     let stored = leader.log().snapshot().unwrap();
-    assert_eq!((stored.index, stored.data), (4, b"new".to_vec()));
+    assert_eq!((stored.index, stored.data), (4, b"newer".to_vec()));
+}
+
+// A lost, repeated or misplaced piece would store a damaged snapshot that
+// a follower could later restore: every piece but the first must continue
+// the snapshot being written exactly where the last piece ended, else it
+// is refused and nothing is written or stored.
+#[test]
+fn a_piece_that_does_not_continue_the_snapshot_is_refused() {
+    let (mut leader, probe) = applied_leader();
+    leader.step(piece(3, 0, b"ab", false)).unwrap();
+    probe.take();
+    for bad in [
+        piece(3, 1, b"x", true),  // overlaps
+        piece(3, 5, b"x", true),  // a gap: a piece was lost
+        piece(4, 2, b"x", true),  // another snapshot's continuation
+        piece(2, 2, b"x", false), // likewise
+    ] {
+        let error = leader.step(bad).unwrap_err();
+        assert!(matches!(error, Error::InvalidRequest { .. }), "{error}");
+    }
+    assert_eq!(probe.take(), vec![]);
+    assert_eq!(leader.log().snapshot_index(), 0);
+    leader.step(piece(3, 2, b"c", true)).unwrap();
+    assert_eq!(leader.log().snapshot().unwrap().data, b"abc");
 }
 
 // Compaction covers applied entries only, whichever way the snapshot comes.
 #[test]
 fn a_piece_beyond_the_applied_index_is_refused() {
     let (mut leader, probe) = applied_leader();
-    let error = leader.step(piece(5, b"x", true)).unwrap_err();
+    let error = leader.step(piece(5, 0, b"x", true)).unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }), "{error}");
     assert_eq!(probe.take(), vec![]);
     assert_eq!(leader.step(Event::Tick).map(drop), Ok(()), "still usable");
@@ -225,7 +251,7 @@ fn a_log_that_does_not_stage_refuses_snapshot_pieces() {
     let (mut leader, probe) = recorded_node(cfg(1, &[1, 2, 3]), MemoryLog::new());
     elect_and_settle(&mut leader);
     probe.take();
-    let error = leader.step(piece(1, b"x", true)).unwrap_err();
+    let error = leader.step(piece(1, 0, b"x", true)).unwrap_err();
     assert!(error.to_string().contains("Event::Snapshot"), "{error}");
     assert_eq!(probe.take(), vec![]);
     assert!(leader.step(Event::Propose(b"a".to_vec())).is_ok());
@@ -237,11 +263,11 @@ fn a_log_that_does_not_stage_refuses_snapshot_pieces() {
 #[test]
 fn a_leaders_snapshot_that_overtakes_the_applications_wins() {
     let (mut follower, probe) = staging_follower(cfg(3, &[1, 2, 3]));
-    follower.step(piece(1, b"mine", false)).unwrap();
+    follower.step(piece(1, 0, b"mine", false)).unwrap();
     let snapshot = Snapshot::with_config(5, 1, vec![1, 2, 3], b"leader's".to_vec());
     follower.step(msg(install(1, 1, snapshot))).unwrap();
     probe.take();
-    follower.step(piece(1, b"!", true)).unwrap();
+    follower.step(piece(1, 4, b"!", true)).unwrap();
     assert_eq!(
         probe.take(),
         vec![Call::StageDiscard(SnapshotStage::FromApplication)]

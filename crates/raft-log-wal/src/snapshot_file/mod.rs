@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use raft_core::{Index, Result, Term};
 
+pub use stream::SnapshotFileReader;
 pub(crate) use stream::{SnapshotFile, SnapshotWriter};
 
 use crate::fsutil::{TEMP_SUFFIX, storage};

@@ -231,38 +231,105 @@ impl SnapshotFile {
     /// it), each block read checked against its CRC. An error names the
     /// file and the damaged block's byte offset.
     pub(crate) fn read_chunk(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
-        let end = offset.saturating_add(len as u64).min(self.meta.data_len);
-        let mut out = Vec::with_capacity(usize::try_from(end.saturating_sub(offset)).unwrap_or(0));
-        let block_bytes = self.meta.block_bytes;
-        let mut block = Vec::new();
-        let mut at = offset;
-        while at < end {
-            let number = at / u64::from(block_bytes);
-            let block_start = number * u64::from(block_bytes);
-            // Both below `block_bytes`, a `u32`.
-            let in_block =
-                |position: u64| u32::try_from(position - block_start).unwrap_or(block_bytes);
-            let block_len = in_block(self.meta.data_len.min(block_start + u64::from(block_bytes)));
-            let stored_at = number * u64::from(block_bytes + CRC_LEN);
-            block.resize(block_len as usize + CRC_LEN as usize, 0);
-            self.file
-                .read_exact_at(&mut block, stored_at)
-                .map_err(|error| storage("read snapshot", &self.path, error))?;
-            let (data, crc) = block.split_at(block_len as usize);
-            if crc32c::crc32c(data).to_le_bytes() != crc {
-                return Err(storage(
-                    "read snapshot",
-                    &self.path,
-                    format_args!("snapshot block checksum mismatch at byte offset {stored_at}"),
-                ));
-            }
-            let (from, to) = (
-                in_block(at),
-                in_block(end.min(block_start + u64::from(block_len))),
-            );
-            out.extend_from_slice(&data[from as usize..to as usize]);
-            at = block_start + u64::from(to);
+        read_blocks(&self.file, &self.meta, &self.path, offset, len)
+    }
+
+    /// A reader of the data on its own handle of the file: it needs no
+    /// borrow of the log, can move to another thread, and keeps reading
+    /// this snapshot even after the log stores a newer one and removes
+    /// this file (the open handle keeps the file's data).
+    pub(crate) fn independent_reader(&self) -> Result<SnapshotFileReader> {
+        let file = self
+            .file
+            .try_clone()
+            .map_err(|error| storage("read snapshot", &self.path, error))?;
+        Ok(SnapshotFileReader {
+            path: self.path.clone(),
+            file,
+            meta: self.meta.clone(),
+            offset: 0,
+        })
+    }
+}
+
+/// Up to `len` data bytes of the snapshot file `file` (described by
+/// `meta`) from `offset`, each block read checked against its CRC.
+fn read_blocks(file: &File, meta: &Meta, path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
+    let end = offset.saturating_add(len as u64).min(meta.data_len);
+    let mut out = Vec::with_capacity(usize::try_from(end.saturating_sub(offset)).unwrap_or(0));
+    let block_bytes = meta.block_bytes;
+    let mut block = Vec::new();
+    let mut at = offset;
+    while at < end {
+        let number = at / u64::from(block_bytes);
+        let block_start = number * u64::from(block_bytes);
+        // Both below `block_bytes`, a `u32`.
+        let in_block = |position: u64| u32::try_from(position - block_start).unwrap_or(block_bytes);
+        let block_len = in_block(meta.data_len.min(block_start + u64::from(block_bytes)));
+        let stored_at = number * u64::from(block_bytes + CRC_LEN);
+        block.resize(block_len as usize + CRC_LEN as usize, 0);
+        file.read_exact_at(&mut block, stored_at)
+            .map_err(|error| storage("read snapshot", path, error))?;
+        let (data, crc) = block.split_at(block_len as usize);
+        if crc32c::crc32c(data).to_le_bytes() != crc {
+            return Err(storage(
+                "read snapshot",
+                path,
+                format_args!("snapshot block checksum mismatch at byte offset {stored_at}"),
+            ));
         }
-        Ok(out)
+        let (from, to) = (
+            in_block(at),
+            in_block(end.min(block_start + u64::from(block_len))),
+        );
+        out.extend_from_slice(&data[from as usize..to as usize]);
+        at = block_start + u64::from(to);
+    }
+    Ok(out)
+}
+
+/// The stored snapshot's data as a `std::io::Read` of its own, from
+/// [`WalLog::snapshot_file_reader`](crate::WalLog::snapshot_file_reader):
+/// `Send` and `'static`, so an application can restore from it on another
+/// thread while the node steps on. Every block is checked against its
+/// CRC32C as it is read; damage is an `io::Error` naming the file and the
+/// byte offset.
+#[derive(Debug)]
+pub struct SnapshotFileReader {
+    path: PathBuf,
+    file: File,
+    meta: Meta,
+    offset: u64,
+}
+
+impl SnapshotFileReader {
+    /// The snapshot's index.
+    pub fn index(&self) -> Index {
+        self.meta.index
+    }
+
+    /// The snapshot's term.
+    pub fn term(&self) -> Term {
+        self.meta.term
+    }
+
+    /// The data's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.meta.data_len
+    }
+
+    /// Whether the data is empty.
+    pub fn is_empty(&self) -> bool {
+        self.meta.data_len == 0
+    }
+}
+
+impl std::io::Read for SnapshotFileReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let data = read_blocks(&self.file, &self.meta, &self.path, self.offset, buf.len())
+            .map_err(std::io::Error::other)?;
+        buf[..data.len()].copy_from_slice(&data);
+        self.offset += data.len() as u64;
+        Ok(data.len())
     }
 }

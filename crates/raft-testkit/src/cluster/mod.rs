@@ -402,6 +402,7 @@ impl<D: SimDisk> Cluster<D> {
             let piece = data.get(n * size..data.len().min((n + 1) * size));
             let event = Event::SnapshotPiece {
                 index,
+                offset: (n * size) as u64,
                 data: piece.unwrap_or_default().to_vec(),
                 done: n + 1 == count,
             };

@@ -16,6 +16,8 @@ pub(crate) struct ProducedSnapshot {
     index: Index,
     term: Term,
     membership: Membership,
+    /// Bytes staged so far: where the next piece must start.
+    written: u64,
 }
 
 impl<L: RaftLog> RaftNode<L> {
@@ -26,6 +28,7 @@ impl<L: RaftLog> RaftNode<L> {
             index,
             term,
             membership,
+            ..
         }) = self.begin_produced_snapshot(index)?
         else {
             return Ok(()); // Already covered: a late answer to an old hint.
@@ -41,6 +44,7 @@ impl<L: RaftLog> RaftNode<L> {
     pub(in crate::node) fn snapshot_piece(
         &mut self,
         index: Index,
+        offset: u64,
         data: &[u8],
         done: bool,
     ) -> Result<()> {
@@ -59,13 +63,23 @@ impl<L: RaftLog> RaftNode<L> {
             }
             return Ok(());
         }
-        if !writing {
+        if offset == 0 {
             let Some(produced) = self.begin_produced_snapshot(index)? else {
                 return Ok(());
             };
             self.log.stage_begin(SnapshotStage::FromApplication)?;
             self.producing = Some(produced);
         }
+        let Some(produced) = self
+            .producing
+            .as_mut()
+            .filter(|produced| (produced.index, produced.written) == (index, offset))
+        else {
+            return Err(Error::InvalidRequest {
+                what: "a snapshot piece must start at offset 0 or where the last piece of that snapshot ended",
+            });
+        };
+        produced.written += data.len() as u64;
         self.log.stage_write(SnapshotStage::FromApplication, data)?;
         if !done {
             return Ok(());
@@ -74,6 +88,7 @@ impl<L: RaftLog> RaftNode<L> {
             index,
             term,
             membership,
+            ..
         }) = self.producing.take()
         else {
             return Ok(());
@@ -106,6 +121,7 @@ impl<L: RaftLog> RaftNode<L> {
             index,
             term,
             membership: self.configs.at(index).clone(),
+            written: 0,
         }))
     }
 }
