@@ -406,7 +406,17 @@ impl<D: SimDisk> Cluster<D> {
                 data: piece.unwrap_or_default().to_vec(),
                 done: n + 1 == count,
             };
-            self.step(id, event)?.ok();
+            match self.step(id, event)? {
+                Ok(()) => {}
+                // Every piece continues the last one: a refusal is a bug.
+                Err(Error::InvalidRequest { what }) => {
+                    return Err(
+                        self.fail(format_args!("node {id} refused a snapshot piece: {what}"))
+                    );
+                }
+                // The node crashed or failed: the rest of this snapshot is lost.
+                Err(_) => break,
+            }
         }
         Ok(())
     }
