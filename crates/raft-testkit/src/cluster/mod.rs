@@ -476,19 +476,16 @@ impl<D: SimDisk> Cluster<D> {
                 }
                 Action::RestoreSnapshotFromLog { index, .. } => {
                     let mut data = Vec::new();
-                    node.snapshot_reader()
+                    let restored = node
+                        .snapshot_reader()
                         .read_to_end(&mut data)
-                        .map_err(|error| SimFailure {
-                            seed: self.seed,
-                            tick: self.now,
-                            reason: format!("node {id} cannot read its snapshot: {error}"),
-                        })?;
-                    let decoded =
-                        restore(&self.checker, id, index, &data).map_err(|reason| SimFailure {
-                            seed: self.seed,
-                            tick: self.now,
-                            reason,
-                        })?;
+                        .map_err(|error| format!("node {id} cannot read its snapshot: {error}"))
+                        .and_then(|_| restore(&self.checker, id, index, &data));
+                    let decoded = restored.map_err(|reason| SimFailure {
+                        seed: self.seed,
+                        tick: self.now,
+                        reason,
+                    })?;
                     machine.replica.restore(decoded.applied, decoded.machine);
                 }
                 Action::RestoreSnapshot { index, data, .. } => {
