@@ -4,13 +4,16 @@
 //! for it: it only ever sends to this thread.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 use raft_core::log::DetachedSnapshotReader;
-use raft_core::{Index, Term};
+use raft_core::{Index, NodeId, Term};
 
 use crate::error::ServerError;
+use crate::host_entry::{self, AddressBook};
 use crate::pending::Responder;
 use crate::request::Input;
 use crate::snapshot_pieces::PieceWriter;
@@ -38,14 +41,11 @@ pub(crate) enum ToApplier {
         reply: Responder<Vec<u8>>,
     },
     /// The core suggests compacting through `index` (the last index sent).
-    SnapshotHint {
-        index: Index,
-    },
-    Restore {
-        index: Index,
-        data: Vec<u8>,
-    },
-    /// Like `Restore`, reading the snapshot from the log's file.
+    SnapshotHint { index: Index },
+    /// A committed `PeerAddress` entry: kept for the snapshots.
+    PeerAddress { id: NodeId, addr: SocketAddr },
+    /// Replace the state with the snapshot through `index` (the host's
+    /// address book, then the machine's data).
     RestoreFrom {
         index: Index,
         reader: DetachedSnapshotReader,
@@ -63,16 +63,22 @@ struct Waiting {
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
 
 pub(crate) fn run<S: StateMachine>(
-    mut machine: S,
+    machine: S,
+    book: AddressBook,
     work: &Receiver<ToApplier>,
     consensus: &SyncSender<Input>,
 ) {
-    let mut waiting: BTreeMap<Index, Waiting> = BTreeMap::new();
+    let mut applier = Applier {
+        machine,
+        waiting: BTreeMap::new(),
+        book,
+        consensus: consensus.clone(),
+    };
     let mut last_sweep = Instant::now();
     loop {
         match work.recv_timeout(SWEEP_EVERY) {
             Ok(item) => {
-                if handle(&mut machine, &mut waiting, consensus, item) == Flow::Stop {
+                if applier.handle(item) == Flow::Stop {
                     return;
                 }
             }
@@ -83,81 +89,113 @@ pub(crate) fn run<S: StateMachine>(
         }
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = Instant::now();
-            sweep_expired(&mut waiting, last_sweep);
+            sweep_expired(&mut applier.waiting, last_sweep);
         }
     }
 }
 
-fn handle<S: StateMachine>(
-    machine: &mut S,
-    waiting: &mut BTreeMap<Index, Waiting>,
-    consensus: &SyncSender<Input>,
-    item: ToApplier,
-) -> Flow {
-    match item {
-        ToApplier::Track {
-            index,
-            term,
-            deadline,
-            reply,
-        } => {
-            // An older waiter at the same index lost it to this entry.
-            if let Some(old) = waiting.insert(
+/// The apply thread's state.
+struct Applier<S> {
+    machine: S,
+    /// Tracked proposals by index.
+    waiting: BTreeMap<Index, Waiting>,
+    /// The peers' addresses as of the last applied index (they lead every
+    /// snapshot, see `host_entry`).
+    book: AddressBook,
+    consensus: SyncSender<Input>,
+}
+
+impl<S: StateMachine> Applier<S> {
+    fn handle(&mut self, item: ToApplier) -> Flow {
+        match item {
+            ToApplier::Track {
                 index,
-                Waiting {
-                    term,
-                    deadline,
-                    reply,
-                },
-            ) {
-                old.reply.answer(Err(ServerError::Lost));
+                term,
+                deadline,
+                reply,
+            } => {
+                // An older waiter at the same index lost it to this entry.
+                if let Some(old) = self.waiting.insert(
+                    index,
+                    Waiting {
+                        term,
+                        deadline,
+                        reply,
+                    },
+                ) {
+                    old.reply.answer(Err(ServerError::Lost));
+                }
+            }
+            ToApplier::Apply {
+                index,
+                term,
+                command,
+            } => {
+                let response = self.machine.apply(index, &command);
+                // Waiters below `index` were overwritten by entries that
+                // apply nothing (a leader's no-op, a configuration, a
+                // peer's address): lost.
+                let later = self.waiting.split_off(&(index + 1));
+                for (at, waiter) in std::mem::replace(&mut self.waiting, later) {
+                    let answer = if at == index && waiter.term == term {
+                        Ok(response.clone())
+                    } else {
+                        Err(ServerError::Lost)
+                    };
+                    waiter.reply.answer(answer);
+                }
+            }
+            ToApplier::Query { query, reply } => reply.answer(Ok(self.machine.query(&query))),
+            ToApplier::PeerAddress { id, addr } => {
+                self.book.insert(id, addr);
+            }
+            ToApplier::SnapshotHint { index } => self.take_snapshot(index),
+            ToApplier::RestoreFrom { index, mut reader } => {
+                return self.restore(index, &mut reader);
             }
         }
-        ToApplier::Apply {
-            index,
-            term,
-            command,
-        } => {
-            let response = machine.apply(index, &command);
-            // Waiters below `index` were overwritten by entries that apply
-            // nothing (a leader's no-op or a configuration): lost.
-            let later = waiting.split_off(&(index + 1));
-            for (at, waiter) in std::mem::replace(waiting, later) {
-                let answer = if at == index && waiter.term == term {
-                    Ok(response.clone())
-                } else {
-                    Err(ServerError::Lost)
-                };
-                waiter.reply.answer(answer);
-            }
+        Flow::Continue
+    }
+
+    /// Writes the address book and the machine's state to the log, in
+    /// pieces. A failed snapshot is dropped (its last piece is never sent,
+    /// so the log keeps its previous one); the core hints again later.
+    fn take_snapshot(&mut self, index: Index) {
+        let mut pieces = PieceWriter::new(index, &self.consensus);
+        let written = pieces
+            .write_all(&host_entry::encode_book(&self.book))
+            .and_then(|()| self.machine.write_snapshot(&mut pieces))
+            .and_then(|()| pieces.finish());
+        if let Err(error) = written {
+            tracing::warn!(index, %error, "snapshot not taken");
         }
-        ToApplier::Query { query, reply } => reply.answer(Ok(machine.query(&query))),
-        ToApplier::SnapshotHint { index } => {
-            let mut pieces = PieceWriter::new(index, consensus);
-            // A failed snapshot is dropped (its last piece is never sent, so
-            // the log keeps its previous one); the core hints again later.
-            if let Err(error) = machine
-                .write_snapshot(&mut pieces)
-                .and_then(|()| pieces.finish())
-            {
-                tracing::warn!(index, %error, "snapshot not taken");
-            }
-        }
-        ToApplier::Restore { index, data } => {
-            machine.restore(&data);
-            forget_waiters_through(waiting, index);
-        }
-        ToApplier::RestoreFrom { index, mut reader } => {
-            if let Err(error) = machine.restore_from(&mut reader) {
+    }
+
+    /// Replaces the state with the snapshot through `index` in `reader`.
+    fn restore(&mut self, index: Index, reader: &mut dyn std::io::Read) -> Flow {
+        let restored = host_entry::read_book(reader)
+            .and_then(|book| self.machine.restore_from(reader).map(|()| book));
+        let book = match restored {
+            Ok(book) => book,
+            Err(error) => {
                 // The state is no longer the log's: applying on would
                 // answer from a wrong state. Stop; callers time out.
                 tracing::error!(index, %error, "snapshot restore failed; apply thread stopping");
                 return Flow::Stop;
             }
-            forget_waiters_through(waiting, index);
+        };
+        // The consensus thread learns the peers too; it never waits for us,
+        // so this send cannot deadlock.
+        let _ = self.consensus.send(Input::PeersLearned(book.clone()));
+        self.book = book;
+        // Waiters at or below `index` cannot learn their fate (the snapshot
+        // does not say which commands it holds).
+        let later = self.waiting.split_off(&(index + 1));
+        for (_, waiter) in std::mem::replace(&mut self.waiting, later) {
+            waiter.reply.answer(Err(ServerError::Unknown));
         }
+        Flow::Continue
     }
-    Flow::Continue
 }
 
 /// Whether the apply thread goes on.
@@ -165,15 +203,6 @@ fn handle<S: StateMachine>(
 enum Flow {
     Continue,
     Stop,
-}
-
-/// After a restore through `index`: waiters at or below it cannot learn
-/// their fate (the snapshot does not say which commands it holds).
-fn forget_waiters_through(waiting: &mut BTreeMap<Index, Waiting>, index: Index) {
-    let later = waiting.split_off(&(index + 1));
-    for (_, waiter) in std::mem::replace(waiting, later) {
-        waiter.reply.answer(Err(ServerError::Unknown));
-    }
 }
 
 fn sweep_expired(waiting: &mut BTreeMap<Index, Waiting>, now: Instant) {
@@ -219,20 +248,19 @@ mod tests {
     }
 
     struct Harness {
-        machine: Counter,
-        waiting: BTreeMap<Index, Waiting>,
-        consensus: SyncSender<Input>,
+        applier: Applier<Counter>,
     }
 
     impl Harness {
         fn new() -> (Self, Receiver<Input>) {
             let (consensus, inputs) = sync_channel(8);
-            let harness = Self {
+            let applier = Applier {
                 machine: Counter::default(),
                 waiting: BTreeMap::new(),
+                book: AddressBook::new(),
                 consensus,
             };
-            (harness, inputs)
+            (Self { applier }, inputs)
         }
 
         fn track(&mut self, index: Index, term: Term, deadline: Instant) -> Pending<Vec<u8>> {
@@ -255,8 +283,7 @@ mod tests {
         }
 
         fn feed(&mut self, item: ToApplier) {
-            let flow = handle(&mut self.machine, &mut self.waiting, &self.consensus, item);
-            assert!(flow == Flow::Continue);
+            assert!(self.applier.handle(item) == Flow::Continue);
         }
     }
 
@@ -278,7 +305,18 @@ mod tests {
         assert_eq!(applied.wait(), Ok(1u64.to_le_bytes().to_vec()));
         assert_eq!(overwritten.wait(), Err(ServerError::Lost));
         assert_eq!(skipped.wait(), Err(ServerError::Lost));
-        assert!(h.waiting.is_empty());
+        assert!(h.applier.waiting.is_empty());
+    }
+
+    /// A snapshot as the host writes it: the address book, then `state`.
+    fn snapshot_of(book: &AddressBook, state: u64) -> Box<std::io::Cursor<Vec<u8>>> {
+        let mut data = host_entry::encode_book(book);
+        data.extend_from_slice(&state.to_le_bytes());
+        Box::new(std::io::Cursor::new(data))
+    }
+
+    fn a_book() -> AddressBook {
+        AddressBook::from([(4, "127.0.0.1:7004".parse().unwrap())])
     }
 
     #[test]
@@ -286,21 +324,26 @@ mod tests {
         let (mut h, inputs) = Harness::new();
         let covered = h.track(5, 1, later());
         let beyond = h.track(9, 1, later());
-        h.feed(ToApplier::Restore {
+        h.feed(ToApplier::RestoreFrom {
             index: 6,
-            data: 40u64.to_le_bytes().to_vec(),
+            reader: snapshot_of(&AddressBook::new(), 40),
         });
         assert_eq!(covered.wait(), Err(ServerError::Unknown));
-        assert_eq!(h.machine.0, 40);
+        assert_eq!(h.applier.machine.0, 40);
+        assert!(matches!(inputs.try_recv(), Ok(Input::PeersLearned(book)) if book.is_empty()));
 
         let expired = h.track(10, 1, Instant::now());
-        sweep_expired(&mut h.waiting, Instant::now());
+        sweep_expired(&mut h.applier.waiting, Instant::now());
         assert_eq!(expired.wait(), Err(ServerError::Timeout));
         h.apply(9, 1);
         assert_eq!(beyond.wait(), Ok(41u64.to_le_bytes().to_vec()));
 
-        // A snapshot hint goes back to consensus with the machine's state,
-        // in one piece for a state this small.
+        // A snapshot hint goes back to consensus with the address book and
+        // the machine's state, in one piece for a state this small.
+        h.feed(ToApplier::PeerAddress {
+            id: 4,
+            addr: "127.0.0.1:7004".parse().unwrap(),
+        });
         h.feed(ToApplier::SnapshotHint { index: 9 });
         match inputs.try_recv() {
             Ok(Input::SnapshotPiece {
@@ -310,20 +353,27 @@ mod tests {
                 done,
             }) => {
                 assert_eq!((index, offset, done), (9, 0, true));
-                assert_eq!(data, 41u64.to_le_bytes().to_vec());
+                assert_eq!(
+                    Box::new(std::io::Cursor::new(data)).into_inner(),
+                    snapshot_of(&a_book(), 41).into_inner()
+                );
             }
             _ => unreachable!("no snapshot was sent back"),
         }
     }
 
     #[test]
-    fn a_restore_from_the_log_reads_the_state_and_a_failed_one_stops_the_thread() {
-        let (mut h, _inputs) = Harness::new();
+    fn a_restore_brings_the_address_book_and_a_failed_one_stops_the_thread() {
+        let (mut h, inputs) = Harness::new();
         let covered = h.track(5, 1, later());
-        let reader = Box::new(std::io::Cursor::new(7u64.to_le_bytes().to_vec()));
-        h.feed(ToApplier::RestoreFrom { index: 6, reader });
-        assert_eq!(h.machine.0, 7);
+        h.feed(ToApplier::RestoreFrom {
+            index: 6,
+            reader: snapshot_of(&a_book(), 7),
+        });
+        assert_eq!(h.applier.machine.0, 7);
         assert_eq!(covered.wait(), Err(ServerError::Unknown));
+        assert_eq!(h.applier.book, a_book());
+        assert!(matches!(inputs.try_recv(), Ok(Input::PeersLearned(book)) if book == a_book()));
 
         struct Damaged;
         impl std::io::Read for Damaged {
@@ -331,15 +381,14 @@ mod tests {
                 Err(std::io::Error::other("checksum mismatch"))
             }
         }
-        let flow = handle(
-            &mut h.machine,
-            &mut h.waiting,
-            &h.consensus,
-            ToApplier::RestoreFrom {
-                index: 8,
-                reader: Box::new(Damaged),
-            },
-        );
-        assert!(flow == Flow::Stop, "a failed restore stops applying");
+        for reader in [
+            Box::new(Damaged) as raft_core::log::DetachedSnapshotReader,
+            Box::new(std::io::Cursor::new(7u64.to_le_bytes().to_vec())), // no book
+        ] {
+            let flow = h
+                .applier
+                .handle(ToApplier::RestoreFrom { index: 8, reader });
+            assert!(flow == Flow::Stop, "a failed restore stops applying");
+        }
     }
 }

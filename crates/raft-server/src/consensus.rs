@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use raft_core::{Action, Event, NodeId, RaftLog, RaftNode, RaftTransport};
+use raft_core::{Action, Event, Index, NodeId, RaftLog, RaftNode, RaftTransport, Term};
 use raft_wire::{TcpInbox, TcpTransport};
 
 use crate::applier::ToApplier;
 use crate::error::ServerError;
+use crate::host_entry::{self, HostEntry};
 use crate::observer::Observer;
 use crate::pending::Responder;
 use crate::request::{Input, MembershipChange, Request};
@@ -125,6 +126,12 @@ impl<L: RaftLog> Consensus<L> {
     fn admit(&mut self, input: Input, events: &mut Vec<Event>, slots: &mut Vec<Slot>) -> bool {
         let (event, slot) = match input {
             Input::Message(message) => (Event::Message(message), Slot::None),
+            Input::PeersLearned(book) => {
+                for (id, addr) in book {
+                    self.learn_peer(id, addr);
+                }
+                return false;
+            }
             Input::SnapshotPiece {
                 index,
                 offset,
@@ -147,6 +154,7 @@ impl<L: RaftLog> Consensus<L> {
                 } => {
                     let id = self.fresh_id();
                     self.proposing.insert(id, (deadline, reply));
+                    let command = host_entry::command(&command);
                     (Event::ProposeTracked { id, command }, Slot::Propose(id))
                 }
                 Request::Read {
@@ -166,6 +174,14 @@ impl<L: RaftLog> Consensus<L> {
                     (Event::Read { id }, Slot::Read(id))
                 }
                 Request::Membership { change, reply } => {
+                    if let MembershipChange::AddServer { id, addr }
+                    | MembershipChange::AddLearner { id, addr } = change
+                    {
+                        // In the log before the change, so every node
+                        // learns where the new one listens.
+                        events.push(Event::Propose(host_entry::peer_address(id, addr)));
+                        slots.push(Slot::None);
+                    }
                     (self.membership_event(change), Slot::Accepted(reply))
                 }
                 Request::Transfer { to, reply } => {
@@ -205,7 +221,7 @@ impl<L: RaftLog> Consensus<L> {
         }
     }
 
-    fn learn_peer(&mut self, id: NodeId, addr: SocketAddr) {
+    pub(crate) fn learn_peer(&mut self, id: NodeId, addr: SocketAddr) {
         if id == self.node.id() {
             return;
         }
@@ -238,11 +254,7 @@ impl<L: RaftLog> Consensus<L> {
                     index,
                     term,
                     command,
-                } => self.to_applier(ToApplier::Apply {
-                    index,
-                    term,
-                    command,
-                }),
+                } => self.apply(index, term, command),
                 Action::ReadReady { id, .. } => {
                     if let Some(read) = self.reads.remove(&id) {
                         self.to_applier(ToApplier::Query {
@@ -261,7 +273,8 @@ impl<L: RaftLog> Consensus<L> {
                         term,
                         "installing a snapshot from the leader"
                     );
-                    self.to_applier(ToApplier::Restore { index, data });
+                    let reader = Box::new(std::io::Cursor::new(data));
+                    self.to_applier(ToApplier::RestoreFrom { index, reader });
                 }
                 Action::RestoreSnapshotFromLog { index, term, len } => {
                     tracing::info!(
@@ -292,6 +305,7 @@ impl<L: RaftLog> Consensus<L> {
                     for &member in &members {
                         self.inbox.allow_peer(member);
                     }
+                    self.find_new_members_addresses();
                 }
                 Action::TransferAborted { target } => {
                     tracing::warn!(
@@ -327,6 +341,83 @@ impl<L: RaftLog> Consensus<L> {
             let leader = self.node.leader();
             for (_, read) in self.reads.drain() {
                 read.reply.answer(Err(ServerError::NotLeader { leader }));
+            }
+        }
+    }
+
+    /// How far back from the end of the log a new member's address is
+    /// looked for: the host proposes it right before the change.
+    const ADDRESS_SEARCH_ENTRIES: u64 = 4096;
+
+    /// A configuration takes effect when it is appended (thesis 4.1), long
+    /// before it commits, and this node may have to reach a new member at
+    /// once (to win an election it needs the new member's vote); the
+    /// address entry the leader proposed before the change is in our log
+    /// by then, uncommitted. So look for the address of every member we do
+    /// not know, from the end of the log backwards.
+    fn find_new_members_addresses(&mut self) {
+        let me = self.node.id();
+        let mut unknown: Vec<NodeId> = self
+            .node
+            .members()
+            .iter()
+            .chain(self.node.learners())
+            .copied()
+            .filter(|&member| member != me && !self.addrs.contains_key(&member))
+            .collect();
+        let log = self.node.log();
+        let last = log.last_index();
+        let first =
+            (log.snapshot_index() + 1).max(last.saturating_sub(Self::ADDRESS_SEARCH_ENTRIES));
+        let mut found = Vec::new();
+        for index in (first..=last).rev() {
+            if unknown.is_empty() {
+                break;
+            }
+            let Some(entry) = log.entry(index) else {
+                continue;
+            };
+            if let Ok(HostEntry::PeerAddress { id, addr }) = host_entry::decode(&entry.command)
+                && let Some(at) = unknown.iter().position(|&member| member == id)
+            {
+                unknown.swap_remove(at);
+                found.push((id, addr));
+            }
+        }
+        for (id, addr) in found {
+            tracing::info!(node = me, peer = id, %addr, "learned a new member's address");
+            self.learn_peer(id, addr);
+        }
+    }
+
+    /// A committed entry: the application's command goes to the apply
+    /// thread; a peer's address is learned here and recorded there (for
+    /// snapshots).
+    fn apply(&mut self, index: Index, term: Term, mut command: Vec<u8>) {
+        match host_entry::decode(&command) {
+            Ok(HostEntry::Command(_)) => {
+                command.remove(0); // the tag
+                self.to_applier(ToApplier::Apply {
+                    index,
+                    term,
+                    command,
+                });
+            }
+            Ok(HostEntry::PeerAddress { id, addr }) => {
+                tracing::info!(node = self.node.id(), peer = id, %addr, "learned a peer's address");
+                self.learn_peer(id, addr);
+                self.to_applier(ToApplier::PeerAddress { id, addr });
+            }
+            Err(reason) => {
+                // Only this host writes the log, so this is damage or a
+                // log from another program: the state would diverge.
+                tracing::error!(
+                    node = self.node.id(),
+                    index,
+                    reason,
+                    "undecodable entry; node stopping"
+                );
+                self.failed = true;
             }
         }
     }

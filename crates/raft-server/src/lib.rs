@@ -29,6 +29,7 @@ mod config;
 mod consensus;
 mod error;
 mod handle;
+mod host_entry;
 mod observer;
 mod pending;
 mod request;

@@ -87,6 +87,8 @@ pub(crate) enum Input {
     Request(Request),
     /// From the transport's inbox.
     Message(Message),
+    /// The address book of a snapshot the apply thread restored.
+    PeersLearned(crate::host_entry::AddressBook),
     /// A piece of the apply thread's answer to a snapshot hint.
     SnapshotPiece {
         index: Index,

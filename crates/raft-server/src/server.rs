@@ -19,6 +19,7 @@ use crate::applier;
 use crate::config::ServerConfig;
 use crate::consensus::Consensus;
 use crate::handle::RaftHandle;
+use crate::host_entry::{self, AddressBook};
 use crate::observer::Observer;
 use crate::request::{Input, Request};
 use crate::state_machine::StateMachine;
@@ -96,7 +97,11 @@ impl RaftServer {
         L: RaftLog + Send + 'static,
         S: StateMachine,
     {
+        // The snapshot holds the peers added at run time (their addresses
+        // lead it, see `host_entry`), then the machine's state.
+        let mut book = AddressBook::new();
         if let Some(mut snapshot) = log.detached_snapshot_reader().map_err(io::Error::other)? {
+            book = host_entry::read_book(&mut snapshot)?;
             machine.restore_from(&mut snapshot)?;
         }
         let node = RaftNode::with_log(config.raft_config(), log);
@@ -111,7 +116,7 @@ impl RaftServer {
         let mut threads = Vec::new();
         let stop_forwarder = Arc::new(AtomicBool::new(false));
         let inbox = Arc::new(inbox);
-        let consensus = Consensus {
+        let mut consensus = Consensus {
             observer: Observer::new(&node),
             node,
             transport,
@@ -124,11 +129,14 @@ impl RaftServer {
             next_id: 0,
             failed: false,
         };
+        for (&peer, &addr) in &book {
+            consensus.learn_peer(peer, addr);
+        }
         let applier_inputs = inputs.clone();
         threads.push(
             thread::Builder::new()
                 .name(format!("raft-apply-{id}"))
-                .spawn(move || applier::run(machine, &applier_rx, &applier_inputs))?,
+                .spawn(move || applier::run(machine, book, &applier_rx, &applier_inputs))?,
         );
         // Peer messages reach the consensus thread through a forwarder, so
         // the consensus loop waits on one channel only.

@@ -351,3 +351,73 @@ fn catch_up_from_a_snapshot_and_restart<M: StateMachine + Default>() {
     let status = again.handle().status().wait().unwrap();
     assert!(status.raft.snapshot_index > 0, "{status:?}");
 }
+
+// Raft's configuration entries carry node ids only: the address of a node
+// added at run time travels in the log (a host entry before the change),
+// so a later leader that never heard of it can reach it. Here the node
+// that added node 4 stops; with four voters, no leader can be elected,
+// nor anything committed, unless node 4 and the others reach each other
+// (node 4 itself may win: the founders must answer it).
+#[test]
+fn a_node_added_at_run_time_is_reached_by_a_later_leader() {
+    let dir = tempfile::tempdir().unwrap();
+    let addrs = free_addrs(4);
+    let founders = &addrs[..3];
+    let mut servers: Vec<Option<RaftServer>> = (1..=3)
+        .map(|id| {
+            let config = config(id, founders);
+            let root = dir.path().join(format!("node-{id}"));
+            Some(RaftServer::start_with_wal(config, &root, Journal::default()).unwrap())
+        })
+        .collect();
+    let handles: Vec<(u64, RaftHandle)> = servers
+        .iter()
+        .flatten()
+        .map(|s| (s.id(), s.handle()))
+        .collect();
+    let first = leader(&handles);
+    let mut joiner_config = config(4, &addrs);
+    joiner_config.joining = true;
+    let joiner = RaftServer::start_with_wal(
+        joiner_config,
+        &dir.path().join("node-4"),
+        Journal::default(),
+    )
+    .unwrap();
+    let on_first = handle_of(&handles, first);
+    on_first
+        .change_membership(raft_server::MembershipChange::AddServer {
+            id: 4,
+            addr: addrs[3],
+        })
+        .wait()
+        .unwrap();
+    on_first.propose(b"before".to_vec()).wait().unwrap();
+
+    servers[usize::try_from(first).unwrap() - 1]
+        .take()
+        .unwrap()
+        .shutdown();
+    let mut rest: Vec<(u64, RaftHandle)> = handles
+        .iter()
+        .filter(|(id, _)| *id != first)
+        .cloned()
+        .collect();
+    rest.push((4, joiner.handle()));
+    let second = leader(&rest);
+    assert_ne!(second, first);
+    let on_second = handle_of(&rest, second);
+    on_second.propose(b"after".to_vec()).wait().unwrap();
+    assert_eq!(
+        on_second.read(Vec::new()).wait().unwrap(),
+        b"before,after".to_vec()
+    );
+    for (id, handle) in rest.iter().filter(|(id, _)| *id != 4) {
+        let status = handle.status().wait().unwrap();
+        assert_eq!(
+            status.peer_addrs.get(&4),
+            Some(&addrs[3]),
+            "node {id}: {status:?}"
+        );
+    }
+}

@@ -16,7 +16,7 @@ pub(crate) fn install(term: u64, leader: u64, snapshot: Snapshot) -> raft_core::
     })
 }
 
-fn install_reply(term: u64, from: u64, last_index: u64) -> raft_core::Message {
+pub(crate) fn install_reply(term: u64, from: u64, last_index: u64) -> raft_core::Message {
     Message::InstallSnapshotReply(InstallSnapshotReply {
         term,
         from,

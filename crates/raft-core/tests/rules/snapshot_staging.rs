@@ -275,3 +275,77 @@ fn a_leaders_snapshot_that_overtakes_the_applications_wins() {
     let stored = follower.log().snapshot().unwrap();
     assert_eq!((stored.index, stored.data), (5, b"leader's".to_vec()));
 }
+
+// An announced-by-reference restore reads the snapshot the log holds when
+// the application gets the action: until the node has handed the action
+// out, it must not store another snapshot over it. Two whole snapshots in
+// one `step_many`: the second is not installed (the reply says what we
+// hold, so the leader sends it again), and the restore reads the first.
+#[test]
+fn no_snapshot_replaces_one_whose_restore_was_not_handed_out_yet() {
+    let mut follower = RaftNode::new(cfg(3, &[1, 2, 3]).with_restore_from_log(true));
+    let first = Snapshot::with_config(4, 1, vec![1, 2, 3], b"first".to_vec());
+    let second = Snapshot::with_config(6, 1, vec![1, 2, 3], b"second".to_vec());
+    let actions = follower
+        .step_many([msg(install(1, 1, first)), msg(install(1, 1, second))])
+        .unwrap();
+    assert_eq!(
+        actions,
+        vec![
+            Action::RestoreSnapshotFromLog {
+                index: 4,
+                term: 1,
+                len: 5
+            },
+            send(1, crate::snapshot::install_reply(1, 3, 4)),
+            send(1, crate::snapshot::install_reply(1, 3, 4)),
+        ]
+    );
+    let mut data = Vec::new();
+    follower.snapshot_reader().read_to_end(&mut data).unwrap();
+    assert_eq!(data, b"first");
+    // Once handed out, the next one installs.
+    let second = Snapshot::with_config(6, 1, vec![1, 2, 3], b"second".to_vec());
+    assert_eq!(
+        follower.step(msg(install(1, 1, second))).unwrap()[0],
+        Action::RestoreSnapshotFromLog {
+            index: 6,
+            term: 1,
+            len: 6
+        }
+    );
+}
+
+// The same for a streamed snapshot: the chunk that would complete a newer
+// snapshot in the same batch is left out (answered with what is held), so
+// the leader resends it after the first restore was handed out.
+#[test]
+fn the_last_chunk_of_a_newer_snapshot_waits_for_the_pending_restore() {
+    let mut follower = RaftNode::new(cfg(3, &[1, 2, 3]).with_restore_from_log(true));
+    let actions = follower
+        .step_many([
+            msg(chunk(4, DATA, 0, 8)),
+            msg(chunk(6, b"NEWER", 0, 3)),
+            msg(chunk(6, b"NEWER", 3, 2)),
+        ])
+        .unwrap();
+    assert_eq!(
+        actions,
+        vec![
+            Action::RestoreSnapshotFromLog {
+                index: 4,
+                term: 1,
+                len: 8
+            },
+            send(1, chunk_reply(3, 4, 8, true)),
+            send(1, chunk_reply(3, 6, 3, false)),
+            send(1, chunk_reply(3, 6, 3, false)),
+        ]
+    );
+    assert_eq!(follower.log().snapshot_index(), 4);
+    assert_eq!(
+        follower.step(msg(chunk(6, b"NEWER", 3, 2))).unwrap()[1],
+        send(1, chunk_reply(3, 6, 5, true))
+    );
+    assert_eq!(follower.log().snapshot_index(), 6);
+}

@@ -56,9 +56,25 @@ impl<L: RaftLog> RaftNode<L> {
         Ok(())
     }
 
+    /// Whether an `Action::RestoreSnapshotFromLog` is still on its way to
+    /// the application (in this step's output, or held for a flush). While
+    /// it is, the log must keep the snapshot it refers to: the application
+    /// reads the data from the log when it gets the action, so storing
+    /// another snapshot first would hand it the wrong state (two installs
+    /// in one `step_many`, or between a step and its flush).
+    pub(super) fn restore_pending(&self) -> bool {
+        self.config.restore_from_log()
+            && self
+                .out
+                .iter()
+                .chain(&self.held)
+                .any(|action| matches!(action, Action::RestoreSnapshotFromLog { .. }))
+    }
+
     /// Installs `snapshot` (with the configuration `membership` recorded at
     /// its index; an empty one keeps the configuration in force there) if
-    /// it is ahead of our commit index. Returns the index through which our
+    /// it is ahead of our commit index (and no restore is pending: then it
+    /// is not installed now, and the leader sends it again). Returns the index through which our
     /// log now matches the leader's: the snapshot's if installed, else our
     /// commit index.
     pub(super) fn install_snapshot(
@@ -66,7 +82,7 @@ impl<L: RaftLog> RaftNode<L> {
         snapshot: Snapshot,
         membership: Membership,
     ) -> Result<Index> {
-        if snapshot.index <= self.commit_index {
+        if snapshot.index <= self.commit_index || self.restore_pending() {
             return Ok(self.commit_index);
         }
         let membership = if membership.is_empty() {

@@ -33,6 +33,11 @@ impl<L: RaftLog> RaftNode<L> {
         else {
             return Ok(()); // Already covered: a late answer to an old hint.
         };
+        if self.restore_pending() {
+            // The log must keep its snapshot for a restore the application
+            // has not read yet: this one is dropped; the next hint asks again.
+            return Ok(());
+        }
         let snapshot = Snapshot::with_config(index, term, membership.voters().to_vec(), data);
         self.log
             .apply_snapshot_with_membership(&snapshot, &membership)?;
@@ -93,6 +98,11 @@ impl<L: RaftLog> RaftNode<L> {
         else {
             return Ok(());
         };
+        if self.restore_pending() {
+            // As in `compact`: dropped, the next hint asks again.
+            self.log.stage_discard(SnapshotStage::FromApplication);
+            return Ok(());
+        }
         self.log
             .stage_install(SnapshotStage::FromApplication, index, term, &membership)?;
         self.configs.compact(index);

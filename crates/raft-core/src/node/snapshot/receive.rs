@@ -87,9 +87,17 @@ impl<L: RaftLog> RaftNode<L> {
             }
             self.begin_incoming(&chunk)?;
         }
+        let restore_pending = self.restore_pending();
         let Some(incoming) = self.incoming.as_mut() else {
             return Ok((0, false));
         };
+        let completes = chunk.offset.saturating_add(chunk.data.len() as u64) >= incoming.total_len;
+        if completes && restore_pending {
+            // Installing now would replace the snapshot an announced
+            // restore still has to read: leave the last bytes out, so the
+            // leader sends them again.
+            return Ok((incoming.received, false));
+        }
         if let Some(part) = incoming.new_part(&chunk).filter(|part| !part.is_empty()) {
             match incoming.buffer.as_mut() {
                 Some(buffer) => buffer.extend_from_slice(part),
