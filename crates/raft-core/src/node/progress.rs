@@ -187,10 +187,12 @@ impl ProgressTracker {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, id: NodeId) -> Option<&Progress> {
         self.position(id).map(|pos| &self.peers[pos])
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, id: NodeId) -> Option<&mut Progress> {
         self.position(id).map(|pos| &mut self.peers[pos])
     }
