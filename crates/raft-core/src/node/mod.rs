@@ -511,7 +511,7 @@ impl<L: RaftLog> RaftNode<L> {
             Event::Message(Message::InstallSnapshotReply(m)) => {
                 self.handle_install_snapshot_reply(m)
             }
-            Event::Message(Message::SnapshotChunk(m)) => self.handle_snapshot_chunk(m),
+            Event::Message(Message::SnapshotChunk(m)) => self.handle_snapshot_chunk(*m),
             Event::Message(Message::SnapshotChunkReply(m)) => {
                 self.handle_snapshot_chunk_reply(m);
                 Ok(())
