@@ -134,7 +134,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message> {
         }
         tag::SNAPSHOT_CHUNK => {
             let mut r = Fields::new("SnapshotChunk", body)?;
-            Message::SnapshotChunk(SnapshotChunk {
+            Message::SnapshotChunk(Box::new(SnapshotChunk {
                 term: r.u64("term")?,
                 leader: r.u64("leader")?,
                 index: r.u64("index")?,
@@ -145,7 +145,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message> {
                 total_len: r.u64("total_len")?,
                 offset: r.u64("offset")?,
                 data: r.read("data")?,
-            })
+            }))
             .finish(r)?
         }
         tag::SNAPSHOT_CHUNK_REPLY => {

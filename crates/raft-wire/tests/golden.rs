@@ -189,7 +189,7 @@ fn read_probe_reply() {
 fn snapshot_chunk() {
     pin(
         "snapshot_chunk",
-        Message::SnapshotChunk(SnapshotChunk {
+        Message::SnapshotChunk(Box::new(SnapshotChunk {
             term: 7,
             leader: 1,
             index: 300,
@@ -200,7 +200,7 @@ fn snapshot_chunk() {
             total_len: 1_000_000,
             offset: 65_536,
             data: b"chunk".to_vec(),
-        }),
+        })),
     );
 }
 

@@ -56,12 +56,24 @@ fn half_committed_index(
 ) -> Index {
     scratch.clear();
     scratch.extend(voters.iter().map(|&id| acked(id)));
-    // Descending: the value at position `majority - 1` is held by a majority.
-    scratch.sort_unstable_by(|a, b| b.cmp(a));
-    scratch
-        .get(majority(voters.len()) - 1)
-        .copied()
-        .unwrap_or(0)
+    // Hot path (every commit count): the common small halves need no sort.
+    match *scratch.as_slice() {
+        [] => 0,
+        [only] => only,
+        // A majority of two is both.
+        [a, b] => a.min(b),
+        // A majority of three is any two: the median.
+        [a, b, c] => a.min(b).max(a.max(b).min(c)),
+        _ => {
+            // Descending: the value at position `majority - 1` is held by
+            // a majority.
+            scratch.sort_unstable_by(|a, b| b.cmp(a));
+            scratch
+                .get(majority(voters.len()) - 1)
+                .copied()
+                .unwrap_or(0)
+        }
+    }
 }
 
 impl Membership {
@@ -213,5 +225,26 @@ mod tests {
             Membership::default().committed_index(&mut scratch, acked),
             0
         );
+    }
+
+    #[test]
+    fn small_halves_agree_with_sorting_in_every_order() {
+        // The no-sort paths for one to three voters against the definition
+        // (the `majority`th largest value): every assignment of the values
+        // 0, 1, 2 (so every order, ties included), and halves of four and
+        // five (the sorting path) alongside.
+        let mut scratch = Vec::new();
+        for len in 1..=5u32 {
+            let voters: Vec<NodeId> = (1..=NodeId::from(len)).collect();
+            for code in 0..3u64.pow(len) {
+                let ack = |id: NodeId| (1..id).fold(code, |rest, _| rest / 3) % 3;
+                let mut sorted: Vec<Index> = voters.iter().map(|&id| ack(id)).collect();
+                sorted.sort_unstable_by(|a, b| b.cmp(a));
+                let expected = sorted[majority(voters.len()) - 1];
+                let config = Membership::new(voters.iter().copied());
+                let got = config.committed_index(&mut scratch, ack);
+                assert_eq!(got, expected, "{len} voters acknowledging {sorted:?}");
+            }
+        }
     }
 }

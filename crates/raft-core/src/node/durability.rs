@@ -89,6 +89,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// leave before the writes are durable, and holds the rest, in order.
     /// Allocation-free once warm; a step that wrote nothing and holds
     /// nothing is left as it is.
+    #[inline]
     pub(super) fn hold_until_durable(&mut self, out: &mut Vec<Action>, from: usize) {
         if !self.config.deferred_sync() || self.flushing {
             return;
@@ -96,6 +97,10 @@ impl<L: RaftLog> RaftNode<L> {
         if !self.unsynced && self.held.is_empty() {
             return;
         }
+        self.hold_back(out, from);
+    }
+
+    fn hold_back(&mut self, out: &mut Vec<Action>, from: usize) {
         let mut scratch = std::mem::take(&mut self.hold_scratch);
         scratch.extend(out.drain(from..));
         for action in scratch.drain(..) {

@@ -42,6 +42,34 @@ impl Campaign {
 }
 
 impl<L: RaftLog> RaftNode<L> {
+    /// Hot path (the `follower-idle-tick` shape): a tick on a follower or
+    /// candidate that reaches neither its election timeout nor the end of
+    /// its boot quiet period only counts, so `step` returns at once
+    /// without running the end-of-step pipeline (nothing can be pending
+    /// between steps: proposals are flushed, and nothing was read or
+    /// written). Returns whether it was such a tick; if not, nothing
+    /// changed and the tick takes the full path.
+    #[inline]
+    pub(super) fn try_quiet_tick(&mut self) -> bool {
+        if self.failed.is_some() || self.role == Role::Leader {
+            return false;
+        }
+        // `tick` below clears `boot_quiet` at the minimum election timeout
+        // and campaigns at `election_timeout_ticks` (never below the
+        // minimum): the first of the two that applies ends the quiet.
+        let quiet_until = if self.boot_quiet {
+            self.config.election_timeout().0
+        } else {
+            self.election_timeout_ticks
+        };
+        let elapsed = self.election_elapsed_ticks.saturating_add(1);
+        if elapsed >= quiet_until {
+            return false;
+        }
+        self.election_elapsed_ticks = elapsed;
+        true
+    }
+
     pub(super) fn tick(&mut self) -> Result<()> {
         if self.is_leader() {
             return self.tick_leader();

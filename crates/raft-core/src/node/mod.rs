@@ -370,6 +370,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// let actions = node.step(Event::Read { id: 9 }).unwrap();
     /// assert_eq!(actions, vec![Action::ReadReady { id: 9, index: 1 }]);
     /// ```
+    #[inline]
     pub fn step(&mut self, event: Event) -> Result<Vec<Action>> {
         let mut out = Vec::new();
         self.step_into(event, &mut out)?;
@@ -387,8 +388,25 @@ impl<L: RaftLog> RaftNode<L> {
     /// node.step_into(Event::Tick, &mut out).unwrap();
     /// assert!(out.is_empty(), "an idle follower tick does nothing");
     /// ```
+    #[inline]
     pub fn step_into(&mut self, event: Event, out: &mut Vec<Action>) -> Result<()> {
-        self.run_step(out, |node| node.handle_event(event))
+        if let Event::Tick = event
+            && self.try_quiet_tick()
+        {
+            // A `Tick` owns nothing: skip the generic drop of an `Event`.
+            std::mem::forget(event);
+            return Ok(());
+        }
+        self.step_event(event, out)
+    }
+
+    /// Every step but a quiet tick; out of line, so the quiet tick above
+    /// stays a few instructions.
+    #[inline(never)]
+    fn step_event(&mut self, event: Event, out: &mut Vec<Action>) -> Result<()> {
+        let len_before = self.begin_step(out)?;
+        let result = self.handle_event(event).and_then(|()| self.finish_step());
+        self.end_step(out, len_before, result)
     }
 
     /// Feeds a batch of events and makes all their writes durable with
@@ -451,25 +469,52 @@ impl<L: RaftLog> RaftNode<L> {
         out: &mut Vec<Action>,
         handle: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<()> {
+        let len_before = self.begin_step(out)?;
+        let result = handle(self).and_then(|()| self.finish_step());
+        self.end_step(out, len_before, result)
+    }
+
+    /// Starts a step that writes into the caller's buffer (swapped in, so
+    /// nothing is copied); returns where this step's actions begin. A
+    /// node whose storage failed refuses every step.
+    #[inline]
+    fn begin_step(&mut self, out: &mut Vec<Action>) -> Result<usize> {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
-        let len_before = out.len();
         std::mem::swap(&mut self.out, out);
-        let result = handle(self)
-            .and_then(|()| self.finish_step())
-            .map_err(|error| crate::log::first_cause(&self.log, error));
+        Ok(self.out.len())
+    }
+
+    /// Ends a step begun by `begin_step`: gives the buffer back, holds
+    /// what must wait for a deferred sync, and on failure leaves the
+    /// caller's buffer as it was (a storage failure stops the node).
+    #[inline]
+    fn end_step(
+        &mut self,
+        out: &mut Vec<Action>,
+        len_before: usize,
+        result: Result<()>,
+    ) -> Result<()> {
         std::mem::swap(&mut self.out, out);
-        if result.is_ok() {
-            self.hold_until_durable(out, len_before);
-        }
-        if let Err(error) = &result {
-            out.truncate(len_before);
-            if matches!(error, Error::Storage { .. }) {
-                self.failed = Some(error.clone());
+        match result {
+            Ok(()) => {
+                self.hold_until_durable(out, len_before);
+                Ok(())
             }
+            Err(error) => Err(self.fail_step(out, len_before, error)),
         }
-        result
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fail_step(&mut self, out: &mut Vec<Action>, len_before: usize, error: Error) -> Error {
+        let error = crate::log::first_cause(&self.log, error);
+        out.truncate(len_before);
+        if matches!(error, Error::Storage { .. }) {
+            self.failed = Some(error.clone());
+        }
+        error
     }
 
     fn handle_event(&mut self, event: Event) -> Result<()> {
@@ -478,9 +523,33 @@ impl<L: RaftLog> RaftNode<L> {
             // proposal accepted so far.
             self.flush_proposals()?;
         }
+        if let Event::Message(message) = &event
+            && !self.admit_message(message)?
+        {
+            return Ok(());
+        }
+        // One match down to the message's fields, so the (large) message is
+        // never moved on its way to its handler.
         match event {
             Event::Tick => self.tick(),
-            Event::Message(message) => self.handle_message(message),
+            Event::Message(Message::PreVote(m)) => self.handle_pre_vote(m),
+            Event::Message(Message::PreVoteReply(m)) => self.handle_pre_vote_reply(m),
+            Event::Message(Message::RequestVote(m)) => self.handle_request_vote(m),
+            Event::Message(Message::RequestVoteReply(m)) => self.handle_request_vote_reply(m),
+            Event::Message(Message::AppendEntries(m)) => self.handle_append_entries(m),
+            Event::Message(Message::AppendEntriesReply(m)) => self.handle_append_reply(m),
+            Event::Message(Message::InstallSnapshot(m)) => self.handle_install_snapshot(m),
+            Event::Message(Message::InstallSnapshotReply(m)) => {
+                self.handle_install_snapshot_reply(m)
+            }
+            Event::Message(Message::SnapshotChunk(m)) => self.handle_snapshot_chunk(*m),
+            Event::Message(Message::SnapshotChunkReply(m)) => {
+                self.handle_snapshot_chunk_reply(m);
+                Ok(())
+            }
+            Event::Message(Message::TimeoutNow(m)) => self.handle_timeout_now(m),
+            Event::Message(Message::ReadProbe(m)) => self.handle_read_probe(m),
+            Event::Message(Message::ReadProbeReply(m)) => self.handle_read_probe_reply(m),
             Event::Propose(command) => self.propose(command).map(drop),
             Event::ProposeTracked { id, command } => {
                 let index = self.propose(command)?;
@@ -564,39 +633,21 @@ impl<L: RaftLog> RaftNode<L> {
         Ok(())
     }
 
-    fn handle_message(&mut self, message: Message) -> Result<()> {
-        if message.from() == self.id() || !crate::plausible::is_plausible(&message) {
+    /// Whether `message` reaches its handler: our own echo and corrupt
+    /// input are dropped, then the term rules run (and may drop it).
+    fn admit_message(&mut self, message: &Message) -> Result<bool> {
+        if message.from() == self.id() || !crate::plausible::is_plausible(message) {
             // Our own echo, or corrupt terms (PROTOCOL.md §2.1): dropped
             // before the term rules, so they change nothing.
-            return Ok(());
+            return Ok(false);
         }
-        if let Message::AppendEntries(request) = &message
+        if let Message::AppendEntries(request) = message
             && !replication::is_well_formed(request)
         {
             // Corrupt input changes nothing: not the term, not the timer.
-            return Ok(());
+            return Ok(false);
         }
-        if !self.observe_term(&message)? {
-            return Ok(());
-        }
-        match message {
-            Message::PreVote(m) => self.handle_pre_vote(m),
-            Message::PreVoteReply(m) => self.handle_pre_vote_reply(m),
-            Message::RequestVote(m) => self.handle_request_vote(m),
-            Message::RequestVoteReply(m) => self.handle_request_vote_reply(m),
-            Message::AppendEntries(m) => self.handle_append_entries(m),
-            Message::AppendEntriesReply(m) => self.handle_append_reply(m),
-            Message::InstallSnapshot(m) => self.handle_install_snapshot(m),
-            Message::InstallSnapshotReply(m) => self.handle_install_snapshot_reply(m),
-            Message::SnapshotChunk(m) => self.handle_snapshot_chunk(m),
-            Message::SnapshotChunkReply(m) => {
-                self.handle_snapshot_chunk_reply(m);
-                Ok(())
-            }
-            Message::TimeoutNow(m) => self.handle_timeout_now(m),
-            Message::ReadProbe(m) => self.handle_read_probe(m),
-            Message::ReadProbeReply(m) => self.handle_read_probe_reply(m),
-        }
+        self.observe_term(message)
     }
 
     /// A leader accepts a command; it reaches the log (in one write with
@@ -612,10 +663,16 @@ impl<L: RaftLog> RaftNode<L> {
         Ok(index)
     }
 
+    /// Hot path: called twice a step, almost always with nothing to do.
+    #[inline]
     fn flush_proposals(&mut self) -> Result<()> {
         if self.pending_proposals.is_empty() {
             return Ok(());
         }
+        self.append_proposals()
+    }
+
+    fn append_proposals(&mut self) -> Result<()> {
         // Proposals are normal entries (no configuration to note): they are
         // moved into the log, not cloned; the buffer keeps its allocation.
         let mut entries = std::mem::take(&mut self.pending_proposals);

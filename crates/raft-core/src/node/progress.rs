@@ -187,18 +187,27 @@ impl ProgressTracker {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, id: NodeId) -> Option<&Progress> {
-        self.peers
-            .binary_search_by_key(&id, |pr| pr.id)
-            .ok()
-            .map(|pos| &self.peers[pos])
+        self.position(id).map(|pos| &self.peers[pos])
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, id: NodeId) -> Option<&mut Progress> {
-        self.peers
-            .binary_search_by_key(&id, |pr| pr.id)
-            .ok()
-            .map(|pos| &mut self.peers[pos])
+        self.position(id).map(|pos| &mut self.peers[pos])
+    }
+
+    /// Where `id`'s progress is. Hot path (several lookups per reply and
+    /// per send): a cluster has a handful of peers, and a scan of a few
+    /// ids is cheaper than a binary search; large ones search.
+    #[inline]
+    fn position(&self, id: NodeId) -> Option<usize> {
+        const SCAN_PEERS_MAX: usize = 8;
+        if self.peers.len() <= SCAN_PEERS_MAX {
+            self.peers.iter().position(|pr| pr.id == id)
+        } else {
+            self.peers.binary_search_by_key(&id, |pr| pr.id).ok()
+        }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Progress> {

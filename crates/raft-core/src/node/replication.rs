@@ -203,7 +203,10 @@ impl<L: RaftLog> RaftNode<L> {
             if pr.state != ReplicationState::Replicate {
                 pr.become_replicate();
             }
-            if moved && self.maybe_commit() {
+            // Only an acknowledgement past the commit index can move it:
+            // every other input to the count (the leader's durable index,
+            // the voters) has the count rerun at the step's end.
+            if moved && reply.match_index > self.commit_index && self.maybe_commit() {
                 // Followers learn the new commit index with the next append.
             }
             self.maybe_send_timeout_now(reply.from);

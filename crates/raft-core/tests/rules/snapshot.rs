@@ -25,7 +25,7 @@ pub(crate) fn install_reply(term: u64, from: u64, last_index: u64) -> raft_core:
 }
 
 pub(crate) fn chunk(index: u64, total: &[u8], offset: usize, len: usize) -> Message {
-    Message::SnapshotChunk(SnapshotChunk {
+    Message::SnapshotChunk(Box::new(SnapshotChunk {
         term: 1,
         leader: 1,
         index,
@@ -36,7 +36,7 @@ pub(crate) fn chunk(index: u64, total: &[u8], offset: usize, len: usize) -> Mess
         total_len: total.len() as u64,
         offset: offset as u64,
         data: total[offset..offset + len].to_vec(),
-    })
+    }))
 }
 
 pub(crate) fn chunk_reply(from: u64, index: u64, next_offset: u64, installed: bool) -> Message {

@@ -117,3 +117,32 @@ fn without_check_quorum_followers_are_not_sticky() {
     );
     assert_eq!(node.term(), 2);
 }
+
+// Thesis 6.4.1 (lease reads): a node that (re)starts may have acknowledged
+// a lease round just before it went down, so for a minimum election timeout
+// it ignores vote requests as if it had just heard from a leader; the tick
+// that reaches that timeout ends it for good (a vote restarts the timer,
+// and the next candidate is still heard at once).
+#[test]
+fn restarted_node_with_lease_reads_ignores_votes_for_minimum_election_timeout() {
+    let config = cfg(2, &[1, 2, 3])
+        .with_election_timeout(10, 1000)
+        .with_lease_reads(1000);
+    let mut node = RaftNode::new(config);
+    for _ in 0..9 {
+        assert_eq!(node.step(Event::Tick).unwrap(), vec![]);
+    }
+    assert_eq!(node.step(msg(rv(1, 3, (0, 0)))).unwrap(), vec![]);
+    assert_eq!(node.term(), 0);
+    assert_eq!(node.step(Event::Tick).unwrap(), vec![]);
+    assert_eq!(
+        node.step(msg(rv(1, 3, (0, 0)))).unwrap(),
+        vec![send(3, rv_reply(1, 2, true))]
+    );
+    assert_eq!((node.term(), node.role()), (1, Role::Follower));
+    assert_eq!(
+        node.step(msg(rv(2, 1, (0, 0)))).unwrap(),
+        vec![send(1, rv_reply(2, 2, true))]
+    );
+    assert_eq!(node.term(), 2);
+}

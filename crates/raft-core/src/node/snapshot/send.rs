@@ -84,7 +84,7 @@ impl<L: RaftLog> RaftNode<L> {
                 offset,
                 data,
             };
-            self.send(to, Message::SnapshotChunk(chunk));
+            self.send(to, Message::SnapshotChunk(Box::new(chunk)));
             sent = true;
         }
     }
