@@ -1,5 +1,5 @@
 //! Hostile input, fuzz-style: a proptest strategy of arbitrary `Message`s
-//! (every variant; terms, indices and senders including 0, `u64::MAX`, the
+//! (every variant, snapshot chunks included; terms, indices and senders including 0, `u64::MAX`, the
 //! term ceiling, unknown ids and the node itself; entries including config
 //! entries, garbage configs and extreme indices) fed to one node of a small
 //! cluster that was first driven to a random state (elections, proposals,
@@ -35,7 +35,8 @@ use proptest::prelude::*;
 use raft_core::{
     AppendEntries, AppendEntriesReply, EntryKind, Event, HardState, Index, InstallSnapshot,
     InstallSnapshotReply, LogEntry, Message, NodeId, PreVote, PreVoteReply, RaftLog, ReadProbe,
-    ReadProbeReply, RequestVote, RequestVoteReply, Snapshot, TERM_MAX, Term, TimeoutNow,
+    ReadProbeReply, RequestVote, RequestVoteReply, Snapshot, SnapshotChunk, SnapshotChunkReply,
+    TERM_MAX, Term, TimeoutNow,
 };
 
 use mini_cluster::MiniCluster;
@@ -136,9 +137,52 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
         .prop_map(|(index, term, config, data)| Snapshot::with_config(index, term, config, data))
 }
 
+/// A chunk of a snapshot that is usually small (so streams complete),
+/// sometimes claims any length, at any offset.
+fn snapshot_chunk() -> impl Strategy<Value = Message> {
+    let small = || prop_oneof![4 => 0..12u64, 1 => Just(u64::MAX), 1 => any::<u64>()];
+    (
+        (term(), node(), index(), term()),
+        (vec(node(), 0..4), vec(node(), 0..2), vec(node(), 0..2)),
+        (small(), small(), vec(any::<u8>(), 0..6)),
+    )
+        .prop_map(
+            |(
+                (term, leader, index, snapshot_term),
+                (voters, learners, outgoing),
+                (total_len, offset, data),
+            )| {
+                Message::SnapshotChunk(Box::new(SnapshotChunk {
+                    term,
+                    leader,
+                    index,
+                    snapshot_term,
+                    voters,
+                    learners,
+                    outgoing,
+                    total_len,
+                    offset,
+                    data,
+                }))
+            },
+        )
+}
+
 /// Any message of any variant.
 fn message() -> impl Strategy<Value = Message> {
     prop_oneof![
+        2 => snapshot_chunk(),
+        1 => (term(), node(), index(), any::<u64>(), any::<bool>()).prop_map(
+            |(term, from, index, next_offset, installed)| {
+                Message::SnapshotChunkReply(SnapshotChunkReply {
+                    term,
+                    from,
+                    index,
+                    next_offset,
+                    installed,
+                })
+            }
+        ),
         1 => (term(), node(), index(), term()).prop_map(|(term, candidate, i, t)| {
             Message::PreVote(PreVote {
                 term,
@@ -300,6 +344,7 @@ proptest! {
         loss in prop_oneof![Just(0u64), 0..300u64],
         target in 1u64..=3,
         pre_vote in any::<bool>(),
+        restore_from_log in any::<bool>(),
         snapshot_threshold in prop_oneof![Just(0usize), 1..4usize],
         ops in vec(op(), 1..40),
     ) {
@@ -309,6 +354,7 @@ proptest! {
                 .with_election_timeout(4, 8)
                 .with_heartbeat_interval(2)
                 .with_pre_vote(pre_vote)
+                .with_restore_from_log(restore_from_log)
                 .with_snapshot_threshold(snapshot_threshold)
                 .with_seed(seed ^ id)
         });
