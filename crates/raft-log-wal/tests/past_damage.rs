@@ -334,3 +334,26 @@ fn a_whole_record_over_the_length_limit_after_the_damage_is_no_proof() {
         "oversized record after the damage",
     );
 }
+
+#[test]
+fn an_intact_version_1_record_after_the_damage_refuses_as_it_cannot_say_what_was_synced() {
+    // Version 1 wrote no sync marks, so such a record may have followed a
+    // sync that covered the damage: open refuses, as before version 2.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = synced_log(dir.path(), 3);
+    let damage = append_unsynced(&mut wal, dir.path(), 4, vec![4; 20]);
+    drop(wal);
+    let version_1_at = file_len(dir.path());
+    let mut truncate_v1 = vec![1, TAG_TRUNCATE];
+    truncate_v1.extend_from_slice(&4u64.to_le_bytes());
+    let opened = open_edited(dir.path(), |b| {
+        b[damage..].fill(0);
+        b.extend_from_slice(&framed(&truncate_v1));
+    });
+    assert_refused(
+        &opened,
+        damage,
+        Some(version_1_at),
+        "version 1 after the damage",
+    );
+}
