@@ -117,3 +117,24 @@ fn without_check_quorum_followers_are_not_sticky() {
     );
     assert_eq!(node.term(), 2);
 }
+
+// Thesis 6.4.1 with 4.2.3: with lease reads on, a node that starts (or
+// restarts) may have acknowledged a leader's lease round just before, so
+// for a minimum election timeout it refuses votes as if it had just heard
+// from a leader; from then on it votes normally.
+#[test]
+fn with_lease_reads_a_starting_node_refuses_votes_for_a_minimum_election_timeout() {
+    let mut node = RaftNode::new(cfg(2, &[1, 2, 3]).with_lease_reads(1000));
+    assert_eq!(node.step(msg(rv(1, 3, (0, 0)))).unwrap(), vec![]);
+    for _ in 0..9 {
+        assert_eq!(node.step(Event::Tick).unwrap(), vec![]);
+    }
+    assert_eq!(node.step(msg(rv(1, 3, (0, 0)))).unwrap(), vec![]);
+    assert_eq!(node.term(), 0);
+    node.step(Event::Tick).unwrap();
+    assert_eq!(
+        node.step(msg(rv(2, 3, (0, 0)))).unwrap(),
+        vec![send(3, rv_reply(2, 2, true))]
+    );
+    assert_eq!(node.term(), 2);
+}
