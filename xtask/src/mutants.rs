@@ -62,7 +62,7 @@ const TESTKIT_TEST_ARGS: &[&str] = &["--test=fault_plans", "--test=client_ops"];
 
 /// The usage line of this task.
 const USAGE: &str = "usage: cargo xtask mutants [core|wal] [--in-diff [BASE]] [--file GLOB].. \
-                     [--re REGEX].. [--shard K/N] [--jobs N] [--timeout S] [--testkit] [--list]";
+                     [--exclude GLOB].. [--re REGEX].. [--shard K/N] [--jobs N] [--timeout S] [--testkit] [--list]";
 
 /// `cargo xtask mutants [core|wal] [options]`.
 pub(crate) fn mutants(args: &[String]) -> Outcome {
@@ -106,6 +106,11 @@ pub(crate) fn mutants(args: &[String]) -> Outcome {
         files
     } {
         command.args(["--file", &glob]);
+    }
+    // `--exclude GLOB`: leave these files out (after `--file` picked), e.g.
+    // files someone else is rewriting while the run goes on.
+    for glob in repeated(args, "--exclude") {
+        command.args(["--exclude", &glob]);
     }
     if let Some(shard) = flag(args, "--shard") {
         command.args(["--shard", &shard]);

@@ -52,3 +52,29 @@ fn oversized_proposals_are_refused_and_large_batches_split() {
     assert_eq!(reopened.last_index(), 2);
     assert_eq!(reopened.entry(2).unwrap().command.len(), 33 * MIB);
 }
+
+#[test]
+fn the_append_limit_is_the_record_limit_less_the_entries_header_and_the_largest_proposal_fits() {
+    // One append is one record of at most 64 MiB, whose ENTRIES header
+    // (version, tag, sync mark, first index, count: 22 bytes, PROTOCOL.md
+    // §10) is all the limit leaves out; each entry's own 17 bytes are within
+    // the node's per-entry overhead.
+    let dir = tempfile::tempdir().unwrap();
+    let log = WalLog::open(dir.path()).unwrap();
+    let max = log.max_append_bytes();
+    assert_eq!(max, 64 * MIB - (1 + 1 + 8 + 8 + 4));
+    let mut node = RaftNode::with_log(RaftConfig::single(1), log);
+    while !node.is_leader() {
+        node.step(Event::Tick).unwrap();
+    }
+    let largest = max - ENTRY_OVERHEAD_BYTES;
+    let actions = node.step(Event::Propose(vec![4; largest])).unwrap();
+    let applied = actions.iter().find_map(|a| match a {
+        Action::Apply { index, command, .. } if command.len() == largest => Some(*index),
+        _ => None,
+    });
+    let index = applied.expect("the largest proposal is applied");
+    drop(node);
+    let reopened = WalLog::open(dir.path()).unwrap();
+    assert_eq!(reopened.entry(index).unwrap().command.len(), largest);
+}

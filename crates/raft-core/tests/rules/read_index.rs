@@ -253,3 +253,108 @@ fn a_follower_answers_a_read_probe_as_a_heartbeat() {
         (Role::Follower, Some(1))
     );
 }
+
+/// The `ReadProbe` sequence numbers `actions` send to `to`.
+fn probe_seqs_to(actions: &[raft_core::Action], to: u64) -> Vec<u64> {
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            raft_core::Action::Send {
+                to: dest,
+                message: raft_core::Message::ReadProbe(probe),
+            } if *dest == to => Some(probe.seq),
+            _ => None,
+        })
+        .collect()
+}
+
+// Thesis 6.4.1: the lease holds only for a leader whose own round a
+// majority acknowledged in its current term. A leader deposed and elected
+// again starts without one (its old lease may have outlived its
+// leadership), so its first read waits for a probe round.
+#[test]
+fn a_leader_elected_again_holds_no_lease_from_its_earlier_term() {
+    let mut node = RaftNode::new(cfg(1, &[1, 2, 3]).with_lease_reads(1000)); // lease: 10 ticks
+    elect_and_settle(&mut node);
+    let seq = tick_to_lease_round(&mut node);
+    node.step(msg(probe_reply(1, 2, seq))).unwrap();
+    assert_eq!(node.step(Event::Read { id: 1 }).unwrap(), vec![ready(1, 1)]);
+    node.step(msg(ae(2, 2, (1, 1), vec![], 1))).unwrap();
+    assert_eq!((node.role(), node.term()), (Role::Follower, 2));
+    elect(&mut node);
+    let term = node.term();
+    node.step(msg(ae_ok(term, 2, 2))).unwrap();
+    assert_eq!(node.commit_index(), 2, "the new term's no-op committed");
+    let actions = node.step(Event::Read { id: 2 }).unwrap();
+    let seqs = probe_seqs_to(&actions, 2);
+    assert_eq!(seqs.len(), 1, "{actions:?}");
+    assert_eq!(
+        actions,
+        vec![
+            send(2, probe(term, 1, seqs[0])),
+            send(3, probe(term, 1, seqs[0]))
+        ],
+        "no lease: a probe round, no answer yet"
+    );
+}
+
+// Thesis 6.4.1 with 3.10: the target of a transfer campaigns past
+// stickiness, so while a transfer is under way no round counts toward a
+// lease: after the transfer is abandoned, a round acknowledged during it
+// does not let the leader answer from a lease.
+#[test]
+fn rounds_acknowledged_during_a_transfer_give_no_lease_after_it_is_abandoned() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]).with_lease_reads(1000)); // lease: 10 ticks
+    elect_and_settle(&mut leader);
+    leader.step(Event::TransferLeadership(3)).unwrap();
+    // Node 2 answers every heartbeat round; node 3 never takes over. The
+    // transfer is abandoned after the longest election timeout (20 ticks),
+    // two ticks after the last round went out.
+    let mut aborted = false;
+    for _ in 0..20 {
+        let actions = leader.step(Event::Tick).unwrap();
+        aborted |= actions.contains(&raft_core::Action::TransferAborted { target: 3 });
+        for seq in probe_seqs_to(&actions, 2) {
+            leader.step(msg(probe_reply(1, 2, seq))).unwrap();
+        }
+        if aborted {
+            break;
+        }
+    }
+    assert!(aborted, "the transfer was not abandoned");
+    assert!(leader.is_leader());
+    let actions = leader.step(Event::Read { id: 5 }).unwrap();
+    let seqs = probe_seqs_to(&actions, 2);
+    assert_eq!(seqs.len(), 1, "{actions:?}");
+    assert_eq!(
+        actions,
+        vec![send(2, probe(1, 1, seqs[0])), send(3, probe(1, 1, seqs[0]))],
+        "no lease: a probe round, no answer yet"
+    );
+}
+
+// Thesis 6.4.1 with 6.4 step 4: a read answered from the lease waits only
+// for its index to be applied; entries committed and applied in the same
+// step after it was admitted do not hold it back.
+#[test]
+fn a_lease_read_is_answered_when_more_than_its_index_is_applied() {
+    let mut leader = RaftNode::new(cfg(1, &[1, 2, 3]).with_lease_reads(1000));
+    elect_and_settle(&mut leader);
+    let seq = tick_to_lease_round(&mut leader);
+    leader.step(msg(probe_reply(1, 2, seq))).unwrap();
+    leader.step(Event::Propose(b"x".to_vec())).unwrap();
+    let actions = leader
+        .step_many([Event::Read { id: 7 }, msg(ae_ok(1, 2, 2))])
+        .unwrap();
+    assert_eq!(
+        actions,
+        vec![
+            raft_core::Action::Apply {
+                index: 2,
+                term: 1,
+                command: b"x".to_vec()
+            },
+            ready(7, 1),
+        ]
+    );
+}

@@ -427,6 +427,33 @@ fn a_follower_that_lost_acknowledged_chunks_is_resent_from_what_it_holds() {
     );
 }
 
+// The same with nothing in flight: a follower that claimed every byte
+// without installing (no honest follower does: the last byte installs)
+// and then reports less is resent from what it reports once the stream
+// stalls, though the leader has no chunk outstanding.
+#[test]
+fn a_follower_reporting_less_than_it_acknowledged_is_resent_with_nothing_in_flight() {
+    let data = [7u8; 32];
+    let (mut leader, _) = streaming_leader_of(&data);
+    let claimed = leader.step(msg(chunk_reply(3, 4, 32, false))).unwrap();
+    // Skipped ahead to the end: only the (empty) closing chunk goes out.
+    assert_eq!(chunks_to(&claimed, 3), vec![32]);
+    leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+    let mut resent = Vec::new();
+    for tick in 1..=9 {
+        let actions = leader.step(Event::Tick).unwrap();
+        if tick % 3 == 0 {
+            leader.step(msg(chunk_reply(3, 4, 2, false))).unwrap();
+        }
+        resent.extend(chunks_to(&actions, 3));
+    }
+    assert_eq!(
+        resent,
+        vec![2, 4, 6, 8, 10, 12, 14, 16],
+        "resent from offset 2"
+    );
+}
+
 // Raft 5.1 ("if a server receives a request with a stale term number, it
 // rejects the request"), for the snapshot requests of Raft 7 too: a stale
 // leader's InstallSnapshot or chunk is refused with our term, so it learns
