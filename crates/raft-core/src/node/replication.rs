@@ -121,7 +121,8 @@ impl<L: RaftLog> RaftNode<L> {
                         pr.become_probe(next);
                         self.send_append(to, true);
                     } else {
-                        self.send_heartbeat(to);
+                        let match_index = pr.match_index;
+                        self.send_heartbeat(to, match_index);
                     }
                 }
                 ReplicationState::Snapshot => self.heartbeat_snapshot_stream(to),
@@ -139,10 +140,7 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// An empty append at the follower's match index: it always matches, so
     /// it never knocks a healthy pipeline back to probing.
-    fn send_heartbeat(&mut self, to: NodeId) {
-        let Some(match_index) = self.progress.get(to).map(|pr| pr.match_index) else {
-            return;
-        };
+    fn send_heartbeat(&mut self, to: NodeId, match_index: Index) {
         if !self.send_empty_append(to, match_index) {
             self.send_append(to, true);
         }
