@@ -264,16 +264,20 @@ impl<L: RaftLog> RaftNode<L> {
     pub(super) fn maybe_commit(&mut self) -> bool {
         let (id, durable) = (self.id(), self.durable_index);
         let progress = &self.progress;
-        let acked = self
-            .configs
-            .in_force()
-            .committed_index(&mut self.quorum_scratch, |voter| {
-                if voter == id {
-                    durable
-                } else {
-                    progress.get(voter).map_or(0, |pr| pr.match_index)
-                }
-            });
+        let acked = if self.is_sole_voter() {
+            // The count below over this node alone, without counting.
+            durable
+        } else {
+            self.configs
+                .in_force()
+                .committed_index(&mut self.quorum_scratch, |voter| {
+                    if voter == id {
+                        durable
+                    } else {
+                        progress.get(voter).map_or(0, |pr| pr.match_index)
+                    }
+                })
+        };
         let candidate = acked.min(self.log.last_index());
         // Raft 5.4.2 (Figure 8): only an entry of the current term commits by
         // counting replicas; earlier entries commit with it, one voter or
