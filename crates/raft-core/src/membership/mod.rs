@@ -117,9 +117,11 @@ impl Membership {
         self.voters.is_empty() && self.outgoing.is_empty() && self.learners.is_empty()
     }
 
-    /// Whether `id` votes in either half.
+    /// Whether `id` votes in either half. Hot path (a leader asks at every
+    /// step): inline, and a scan of the few voters a cluster has.
+    #[inline]
     pub fn is_voter(&self, id: NodeId) -> bool {
-        self.voters.binary_search(&id).is_ok() || self.outgoing.binary_search(&id).is_ok()
+        sorted_contains(&self.voters, id) || sorted_contains(&self.outgoing, id)
     }
 
     /// Whether `id` is a learner.
@@ -187,4 +189,43 @@ fn sorted(ids: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
     ids.sort_unstable();
     ids.dedup();
     ids
+}
+
+/// Whether the sorted `ids` holds `id`: a scan for the few voters of a
+/// usual cluster (cheaper than a binary search there), a search beyond.
+#[inline]
+fn sorted_contains(ids: &[NodeId], id: NodeId) -> bool {
+    const SCAN_IDS_MAX: usize = 8;
+    if ids.len() <= SCAN_IDS_MAX {
+        ids.contains(&id)
+    } else {
+        ids.binary_search(&id).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voters_of_either_half_vote_in_small_and_large_configurations() {
+        // Both sides of `sorted_contains`: a scan up to 8 ids, a binary
+        // search beyond; learners never vote.
+        for size in [1u64, 3, 8, 9, 40] {
+            let incoming: Vec<NodeId> = (1..=size).map(|i| i * 10).collect();
+            let joint = Membership::new([5, 7])
+                .enter_joint(incoming.clone(), [3])
+                .unwrap();
+            for &id in &incoming {
+                assert!(joint.is_voter(id), "{id} of {size} incoming voters");
+            }
+            assert!(
+                joint.is_voter(5) && joint.is_voter(7),
+                "outgoing voters vote"
+            );
+            for id in [0, 3, 11, size * 10 + 1] {
+                assert!(!joint.is_voter(id), "{id} is no voter of {size}");
+            }
+        }
+    }
 }

@@ -47,8 +47,10 @@ impl<L: RaftLog> RaftNode<L> {
     /// its boot quiet period only counts, so `step` returns at once
     /// without running the end-of-step pipeline (nothing can be pending
     /// between steps: proposals are flushed, and nothing was read or
-    /// written). Returns whether it was such a tick; if not, nothing
-    /// changed and the tick takes the full path.
+    /// written; a read error the application latched through `log()`
+    /// between steps surfaces at the next step that does anything).
+    /// Returns whether it was such a tick; if not, nothing changed and the
+    /// tick takes the full path.
     #[inline]
     pub(super) fn try_quiet_tick(&mut self) -> bool {
         if self.failed.is_some() || self.role == Role::Leader {

@@ -145,6 +145,7 @@ impl Progress {
 
     /// The follower holds everything through `index`. Returns whether
     /// `match_index` moved (a late or duplicated reply moves nothing).
+    #[inline]
     pub(crate) fn acknowledge(&mut self, index: Index) -> bool {
         self.probe_sent = false;
         while self.inflight.front().is_some_and(|&last| last <= index) {

@@ -104,7 +104,10 @@ impl<L: RaftLog> RaftNode<L> {
         };
         self.reads.next_seq += 1;
         self.note_probe_round(probe.seq);
-        self.send_to_voter_peers(&Message::ReadProbe(probe));
+        if !self.is_sole_voter() {
+            // A sole voter's round is its own acknowledgement: no message.
+            self.send_to_voter_peers(&Message::ReadProbe(probe));
+        }
     }
 
     /// At a heartbeat: if the oldest read is still unconfirmed, its round
@@ -134,7 +137,10 @@ impl<L: RaftLog> RaftNode<L> {
             return;
         }
         let (id, progress) = (self.id(), &self.progress);
-        let confirmed_seq =
+        let confirmed_seq = if self.is_sole_voter() {
+            // The count below over this node alone, without counting.
+            u64::MAX
+        } else {
             self.configs
                 .in_force()
                 .committed_index(&mut self.quorum_scratch, |voter| {
@@ -143,7 +149,8 @@ impl<L: RaftLog> RaftNode<L> {
                     } else {
                         progress.get(voter).map_or(0, |pr| pr.read_acked_seq)
                     }
-                });
+                })
+        };
         self.reads.confirmed_seq = confirmed_seq;
         self.extend_lease(confirmed_seq);
         while let Some(read) = self.reads.pending.front().copied() {

@@ -121,7 +121,8 @@ impl<L: RaftLog> RaftNode<L> {
                         pr.become_probe(next);
                         self.send_append(to, true);
                     } else {
-                        self.send_heartbeat(to);
+                        let match_index = pr.match_index;
+                        self.send_heartbeat(to, match_index);
                     }
                 }
                 ReplicationState::Snapshot => self.heartbeat_snapshot_stream(to),
@@ -139,10 +140,7 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// An empty append at the follower's match index: it always matches, so
     /// it never knocks a healthy pipeline back to probing.
-    fn send_heartbeat(&mut self, to: NodeId) {
-        let Some(match_index) = self.progress.get(to).map(|pr| pr.match_index) else {
-            return;
-        };
+    fn send_heartbeat(&mut self, to: NodeId, match_index: Index) {
         if !self.send_empty_append(to, match_index) {
             self.send_append(to, true);
         }
@@ -266,16 +264,20 @@ impl<L: RaftLog> RaftNode<L> {
     pub(super) fn maybe_commit(&mut self) -> bool {
         let (id, durable) = (self.id(), self.durable_index);
         let progress = &self.progress;
-        let acked = self
-            .configs
-            .in_force()
-            .committed_index(&mut self.quorum_scratch, |voter| {
-                if voter == id {
-                    durable
-                } else {
-                    progress.get(voter).map_or(0, |pr| pr.match_index)
-                }
-            });
+        let acked = if self.is_sole_voter() {
+            // The count below over this node alone, without counting.
+            durable
+        } else {
+            self.configs
+                .in_force()
+                .committed_index(&mut self.quorum_scratch, |voter| {
+                    if voter == id {
+                        durable
+                    } else {
+                        progress.get(voter).map_or(0, |pr| pr.match_index)
+                    }
+                })
+        };
         let candidate = acked.min(self.log.last_index());
         // Raft 5.4.2 (Figure 8): only an entry of the current term commits by
         // counting replicas; earlier entries commit with it, one voter or
