@@ -257,6 +257,33 @@ impl RaftLog for MemoryLog {
 mod tests {
     use super::*;
 
+    #[test]
+    fn len_and_is_empty_count_the_held_entries() {
+        let mut log = MemoryLog::new();
+        assert_eq!((log.len(), log.is_empty()), (0, true));
+        log.append(&[LogEntry::new(1, 1, vec![]), LogEntry::new(1, 2, vec![])])
+            .unwrap();
+        assert_eq!((log.len(), log.is_empty()), (2, false));
+    }
+
+    #[test]
+    fn it_stages_snapshots_and_a_discarded_stage_installs_nothing() {
+        let mut log = MemoryLog::new();
+        assert!(log.stages_snapshots());
+        let stage = SnapshotStage::FromLeader;
+        let voters = Membership::new([1, 2]);
+        log.stage_begin(stage).unwrap();
+        log.stage_write(stage, b"ab").unwrap();
+        log.stage_discard(stage);
+        assert!(log.stage_install(stage, 3, 1, &voters).is_err());
+        assert_eq!(log.snapshot_index(), 0);
+        log.stage_begin(stage).unwrap();
+        log.stage_write(stage, b"cd").unwrap();
+        log.stage_install(stage, 3, 1, &voters).unwrap();
+        assert_eq!(log.snapshot().unwrap().data, b"cd");
+        assert_eq!(log.snapshot_membership(), Some(voters));
+    }
+
     fn log_with(terms: &[Term]) -> MemoryLog {
         let mut log = MemoryLog::new();
         let entries: Vec<_> = terms

@@ -87,3 +87,96 @@ impl<L: RaftLog + ?Sized> io::Read for SnapshotReader<'_, L> {
         Ok(chunk.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::{MemoryLog, Snapshot};
+
+    fn log_of(data: &[u8]) -> MemoryLog {
+        let mut log = MemoryLog::new();
+        log.apply_snapshot(&Snapshot::new(1, 1, data.to_vec()))
+            .unwrap();
+        log
+    }
+
+    #[test]
+    fn it_reports_its_length_and_position() {
+        let log = log_of(b"abcde");
+        let mut reader = SnapshotReader::new(&log);
+        assert_eq!(
+            (reader.len(), reader.is_empty(), reader.position()),
+            (5, false, 0)
+        );
+        let mut two = [0u8; 2];
+        reader.read_exact(&mut two).unwrap();
+        assert_eq!(reader.position(), 2);
+        let empty = MemoryLog::new();
+        let reader = SnapshotReader::new(&empty);
+        assert_eq!((reader.len(), reader.is_empty()), (0, true));
+    }
+
+    /// A log whose chunks are at most `cap` bytes, or none at all.
+    struct Stingy {
+        inner: MemoryLog,
+        cap: usize,
+    }
+
+    impl RaftLog for Stingy {
+        fn last_index(&self) -> crate::Index {
+            self.inner.last_index()
+        }
+        fn last_term(&self) -> crate::Term {
+            self.inner.last_term()
+        }
+        fn term_at(&self, index: crate::Index) -> Option<crate::Term> {
+            self.inner.term_at(index)
+        }
+        fn entry(&self, index: crate::Index) -> Option<crate::LogEntry> {
+            self.inner.entry(index)
+        }
+        fn append(&mut self, entries: &[crate::LogEntry]) -> crate::Result<()> {
+            self.inner.append(entries)
+        }
+        fn truncate(&mut self, from: crate::Index) -> crate::Result<()> {
+            self.inner.truncate(from)
+        }
+        fn hard_state(&self) -> crate::HardState {
+            self.inner.hard_state()
+        }
+        fn set_hard_state(&mut self, state: crate::HardState) -> crate::Result<()> {
+            self.inner.set_hard_state(state)
+        }
+        fn sync(&mut self) -> crate::Result<()> {
+            Ok(())
+        }
+        fn snapshot_len(&self) -> u64 {
+            self.inner.snapshot_len()
+        }
+        fn snapshot_chunk(&self, offset: u64, len: usize) -> Vec<u8> {
+            self.inner.snapshot_chunk(offset, len.min(self.cap))
+        }
+    }
+
+    #[test]
+    fn short_chunks_are_read_on_and_a_missing_one_is_an_error() {
+        let short = Stingy {
+            inner: log_of(b"abcdefgh"),
+            cap: 3,
+        };
+        let mut data = Vec::new();
+        SnapshotReader::new(&short).read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"abcdefgh");
+
+        let none = Stingy {
+            inner: log_of(b"abcdefgh"),
+            cap: 0,
+        };
+        let error = SnapshotReader::new(&none)
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+    }
+}

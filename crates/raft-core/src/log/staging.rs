@@ -77,3 +77,21 @@ fn not_begun(stage: SnapshotStage) -> Error {
         format_args!("no snapshot is being staged {stage:?}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discard_empties_one_stage_and_leaves_the_other() {
+        let mut staged = StagedSnapshots::default();
+        staged.begin(SnapshotStage::FromLeader);
+        staged.begin(SnapshotStage::FromApplication);
+        staged
+            .write(SnapshotStage::FromApplication, b"app")
+            .unwrap();
+        staged.discard(SnapshotStage::FromLeader);
+        assert!(staged.write(SnapshotStage::FromLeader, b"x").is_err());
+        assert_eq!(staged.take(SnapshotStage::FromApplication).unwrap(), b"app");
+    }
+}

@@ -65,3 +65,63 @@ fn a_backend_without_snapshots_fails_the_step_that_installs_one() {
     assert!(matches!(error, Error::Storage { .. }), "{error}");
     assert_eq!(follower.log().snapshot_index(), 0);
 }
+
+/// A backend that says it stages snapshots but whose `stage_install`
+/// stores nothing (a broken backend): the log keeps its older snapshot.
+struct ForgetfulStagingLog(MemoryLog);
+
+impl RaftLog for ForgetfulStagingLog {
+    required_log_methods_of_field_0!();
+    fn snapshot_index(&self) -> u64 {
+        self.0.snapshot_index()
+    }
+    fn snapshot(&self) -> Option<raft_core::Snapshot> {
+        self.0.snapshot()
+    }
+    fn apply_snapshot(&mut self, snapshot: &raft_core::Snapshot) -> raft_core::Result<()> {
+        self.0.apply_snapshot(snapshot)
+    }
+    fn stages_snapshots(&self) -> bool {
+        true
+    }
+    fn stage_begin(&mut self, _: SnapshotStage) -> raft_core::Result<()> {
+        Ok(())
+    }
+    fn stage_write(&mut self, _: SnapshotStage, _: &[u8]) -> raft_core::Result<()> {
+        Ok(())
+    }
+    fn stage_install(
+        &mut self,
+        _: SnapshotStage,
+        _: u64,
+        _: u64,
+        _: &raft_core::Membership,
+    ) -> raft_core::Result<()> {
+        Ok(())
+    }
+}
+
+// The application is told to restore the snapshot the log stored; if the
+// log reads back another one than it just installed, the step fails with a
+// storage error rather than hand the application the wrong state.
+#[test]
+fn a_staged_snapshot_that_reads_back_as_another_fails_the_step() {
+    let mut inner = MemoryLog::new();
+    inner
+        .apply_snapshot(&raft_core::Snapshot::with_config(
+            2,
+            1,
+            vec![1, 2, 3],
+            b"old".to_vec(),
+        ))
+        .unwrap();
+    let mut follower =
+        raft_core::RaftNode::with_log(cfg(3, &[1, 2, 3]), ForgetfulStagingLog(inner));
+    let error = follower
+        .step(msg(crate::snapshot::chunk(4, b"NEW", 0, 3)))
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Storage { detail, .. } if detail.contains("reads back as the one through 2")),
+        "{error}"
+    );
+}
