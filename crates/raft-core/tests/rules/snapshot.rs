@@ -427,10 +427,10 @@ fn a_follower_that_lost_acknowledged_chunks_is_resent_from_what_it_holds() {
     );
 }
 
-// The same with nothing in flight: a follower that claimed every byte
+// The same with nothing outstanding: a follower that claimed every byte
 // without installing (no honest follower does: the last byte installs)
 // and then reports less is resent from what it reports once the stream
-// stalls, though the leader has no chunk outstanding.
+// stalls, though every byte the leader sent counts as acknowledged.
 #[test]
 fn a_follower_reporting_less_than_it_acknowledged_is_resent_with_nothing_in_flight() {
     let data = [7u8; 32];
