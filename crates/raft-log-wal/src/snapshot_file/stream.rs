@@ -53,7 +53,7 @@ impl SnapshotWriter {
             dir: dir.to_path_buf(),
             temp,
             file,
-            block: Vec::new(),
+            block: Vec::with_capacity(BLOCK_BYTES as usize),
             data_len: 0,
         })
     }
@@ -62,9 +62,6 @@ impl SnapshotWriter {
     pub(crate) fn write(&mut self, mut data: &[u8]) -> Result<()> {
         let block_bytes = BLOCK_BYTES as usize;
         while !data.is_empty() {
-            if self.block.capacity() < block_bytes {
-                self.block.reserve_exact(block_bytes - self.block.len());
-            }
             let room = block_bytes - self.block.len();
             let (now, rest) = data.split_at(room.min(data.len()));
             self.block.extend_from_slice(now);
