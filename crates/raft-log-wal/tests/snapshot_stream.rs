@@ -128,3 +128,35 @@ fn a_snapshot_damaged_after_open_fails_its_read_and_latches_the_error() {
     let mut reader = SnapshotReader::new(&log);
     assert!(reader.read_to_end(&mut Vec::new()).is_err());
 }
+
+#[test]
+fn a_detached_reader_names_its_snapshot_and_outlives_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = log_with_entries(dir.path(), 6);
+    assert!(log.snapshot_file_reader().unwrap().is_none());
+    let voters = Membership::new([1]);
+    log.stage_begin(SnapshotStage::FromLeader).unwrap();
+    log.stage_write(SnapshotStage::FromLeader, b"first")
+        .unwrap();
+    log.stage_install(SnapshotStage::FromLeader, 2, 1, &voters)
+        .unwrap();
+    let mut reader = log.snapshot_file_reader().unwrap().unwrap();
+    assert_eq!(
+        (
+            reader.index(),
+            reader.term(),
+            reader.len(),
+            reader.is_empty()
+        ),
+        (2, 1, 5, false)
+    );
+    // A newer snapshot removes the old file; the open reader still reads it.
+    log.stage_begin(SnapshotStage::FromLeader).unwrap();
+    log.stage_install(SnapshotStage::FromLeader, 4, 1, &voters)
+        .unwrap();
+    let mut data = Vec::new();
+    reader.read_to_end(&mut data).unwrap();
+    assert_eq!(data, b"first");
+    let empty = log.snapshot_file_reader().unwrap().unwrap();
+    assert_eq!((empty.index(), empty.len(), empty.is_empty()), (4, 0, true));
+}
