@@ -548,10 +548,7 @@ impl RaftLog for WalLog {
     fn stage_write(&mut self, stage: SnapshotStage, data: &[u8]) -> Result<()> {
         match self.staged(stage) {
             Some(writer) => writer.write(data),
-            None => Err(Error::storage(
-                "stage snapshot",
-                format_args!("no snapshot is being staged {stage:?}"),
-            )),
+            None => Err(stage.nothing_staged("stage snapshot")),
         }
     }
 
@@ -564,10 +561,7 @@ impl RaftLog for WalLog {
     ) -> Result<()> {
         self.check_failed("apply snapshot")?;
         let Some(writer) = self.staged(stage).take() else {
-            return Err(Error::storage(
-                "apply snapshot",
-                format_args!("no snapshot is being staged {stage:?}"),
-            ));
+            return Err(stage.nothing_staged("apply snapshot"));
         };
         if index <= self.index.snapshot_index {
             writer.discard();

@@ -16,6 +16,24 @@ pub enum SnapshotStage {
     FromApplication,
 }
 
+impl SnapshotStage {
+    /// The `Error::Storage` for a `stage_*` call on a stage that holds no
+    /// snapshot (not begun, or already installed or discarded), for
+    /// `context`: one wording for every backend.
+    ///
+    /// ```
+    /// use raft_core::log::SnapshotStage;
+    /// let error = SnapshotStage::FromLeader.nothing_staged("stage snapshot");
+    /// assert!(error.to_string().contains("no snapshot is being staged FromLeader"));
+    /// ```
+    pub fn nothing_staged(self, context: &'static str) -> Error {
+        Error::storage(
+            context,
+            format_args!("no snapshot is being staged {self:?}"),
+        )
+    }
+}
+
 /// **(ours)** The two staging buffers of an in-memory backend: what
 /// `MemoryLog` uses, and a ready part for a custom in-memory `RaftLog`.
 ///
@@ -55,27 +73,22 @@ impl StagedSnapshots {
                 bytes.extend_from_slice(data);
                 Ok(())
             }
-            None => Err(not_begun(stage)),
+            None => Err(stage.nothing_staged("stage snapshot")),
         }
     }
 
     /// The bytes staged in `stage`, leaving it empty; fails if `stage`
     /// was not begun.
     pub fn take(&mut self, stage: SnapshotStage) -> Result<Vec<u8>> {
-        self.slot(stage).take().ok_or_else(|| not_begun(stage))
+        self.slot(stage)
+            .take()
+            .ok_or_else(|| stage.nothing_staged("stage snapshot"))
     }
 
     /// Drops what `stage` holds.
     pub fn discard(&mut self, stage: SnapshotStage) {
         *self.slot(stage) = None;
     }
-}
-
-fn not_begun(stage: SnapshotStage) -> Error {
-    Error::storage(
-        "stage snapshot",
-        format_args!("no snapshot is being staged {stage:?}"),
-    )
 }
 
 #[cfg(test)]

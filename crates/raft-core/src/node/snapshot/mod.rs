@@ -85,11 +85,7 @@ impl<L: RaftLog> RaftNode<L> {
         if snapshot.index <= self.commit_index || self.restore_pending() {
             return Ok(self.commit_index);
         }
-        let membership = if membership.is_empty() {
-            self.configs.at(snapshot.index).clone()
-        } else {
-            membership
-        };
+        let membership = self.membership_at_snapshot(snapshot.index, membership);
         self.log
             .apply_snapshot_with_membership(&snapshot, &membership)?;
         let Snapshot {
@@ -97,6 +93,17 @@ impl<L: RaftLog> RaftNode<L> {
         } = snapshot;
         self.adopt_installed_snapshot(index, term, membership, Some(data))?;
         Ok(index)
+    }
+
+    /// The configuration a leader's snapshot through `index` records: the
+    /// one it names, or, if it names none (a raft-io 1.0 peer's empty
+    /// `config`), the one in force there.
+    pub(super) fn membership_at_snapshot(&self, index: Index, named: Membership) -> Membership {
+        if named.is_empty() {
+            self.configs.at(index).clone()
+        } else {
+            named
+        }
     }
 
     /// After the log stored a leader's snapshot through `index`: it is

@@ -87,17 +87,19 @@ impl<L: RaftLog> RaftNode<L> {
             }
             self.begin_incoming(&chunk)?;
         }
-        let restore_pending = self.restore_pending();
-        let Some(incoming) = self.incoming.as_mut() else {
-            return Ok((0, false));
-        };
-        let completes = chunk.offset.saturating_add(chunk.data.len() as u64) >= incoming.total_len;
-        if completes && restore_pending {
+        let end = chunk.offset.saturating_add(chunk.data.len() as u64);
+        if let Some(incoming) = &self.incoming
+            && end >= incoming.total_len
+            && self.restore_pending()
+        {
             // Installing now would replace the snapshot an announced
             // restore still has to read: leave the last bytes out, so the
             // leader sends them again.
             return Ok((incoming.received, false));
         }
+        let Some(incoming) = self.incoming.as_mut() else {
+            return Ok((0, false));
+        };
         if let Some(part) = incoming.new_part(&chunk).filter(|part| !part.is_empty()) {
             match incoming.buffer.as_mut() {
                 Some(buffer) => buffer.extend_from_slice(part),
@@ -165,11 +167,7 @@ impl<L: RaftLog> RaftNode<L> {
                 self.install_snapshot(snapshot, membership)?;
             }
             None => {
-                let membership = if membership.is_empty() {
-                    self.configs.at(index).clone()
-                } else {
-                    membership
-                };
+                let membership = self.membership_at_snapshot(index, membership);
                 self.log
                     .stage_install(SnapshotStage::FromLeader, index, term, &membership)?;
                 self.adopt_installed_snapshot(index, term, membership, None)?;
