@@ -55,6 +55,7 @@ pub struct RaftConfig {
     deferred_sync: bool,
     /// Installed snapshots are announced without their data.
     restore_from_log: bool,
+    shared_commands: bool,
 }
 
 impl RaftConfig {
@@ -86,6 +87,7 @@ impl RaftConfig {
             lease_clock_ratio_per_mille: None,
             deferred_sync: false,
             restore_from_log: false,
+            shared_commands: false,
         }
     }
 
@@ -176,6 +178,41 @@ impl RaftConfig {
     /// [`with_restore_from_log`](Self::with_restore_from_log)).
     pub fn restore_from_log(&self) -> bool {
         self.restore_from_log
+    }
+
+    /// **(ours)** The fast path for commands: a command is allocated once
+    /// and shared (a [`SharedCommand`](crate::SharedCommand)) between the
+    /// log, every append that carries it (`Message::AppendShared`) and its
+    /// apply (`Action::ApplyShared`, emitted instead of `Action::Apply`).
+    /// Propose with `Event::ProposeShared` to hand over the allocation
+    /// (`Event::Propose` still works: its command is moved into shared
+    /// storage with one copy). The log keeps shared entries through
+    /// `RaftLog::append_shared` / `shared_entries_into` (`MemoryLog` holds
+    /// them as they are; other logs copy by default). Off by default, as
+    /// raft-io 1.0 programs expect.
+    ///
+    /// ```
+    /// use raft_core::{Action, Event, RaftConfig, RaftNode, SharedCommand};
+    /// let mut node = RaftNode::new(RaftConfig::single(1).with_shared_commands(true));
+    /// while !node.is_leader() { node.step(Event::Tick).unwrap(); }
+    /// let command = SharedCommand::from(&b"set x = 1"[..]);
+    /// let actions = node.step(Event::ProposeShared(command.clone())).unwrap();
+    /// let applied = actions.iter().find_map(|a| match a {
+    ///     Action::ApplyShared { command, .. } => Some(command.clone()),
+    ///     _ => None,
+    /// });
+    /// // The very allocation the caller made, not a copy.
+    /// assert!(std::sync::Arc::ptr_eq(&applied.unwrap(), &command));
+    /// ```
+    pub fn with_shared_commands(mut self, shared: bool) -> Self {
+        self.shared_commands = shared;
+        self
+    }
+
+    /// Whether commands are shared (see
+    /// [`with_shared_commands`](Self::with_shared_commands)).
+    pub fn shared_commands(&self) -> bool {
+        self.shared_commands
     }
 
     /// Whether steps defer their `sync` to `RaftNode::flush`.

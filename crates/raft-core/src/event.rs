@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::message::Message;
+use crate::shared::SharedCommand;
 use crate::types::{Index, NodeId, Term};
 
 /// An input to `RaftNode::step`. A node changes state only in response to an
@@ -35,6 +36,11 @@ pub enum Event {
         /// The command.
         command: Vec<u8>,
     },
+    /// **(ours)** Like [`Propose`](Event::Propose), with the command
+    /// shared: under `RaftConfig::with_shared_commands` the log, every
+    /// append that carries it and its `Action::ApplyShared` hold this one
+    /// allocation (without that option it is copied, as a `Propose`).
+    ProposeShared(SharedCommand),
     /// The application's answer to `Action::Snapshot`: its state through
     /// `index`, so the log before it can be compacted.
     Snapshot {
@@ -112,6 +118,18 @@ pub enum Action {
         term: Term,
         /// The command.
         command: Vec<u8>,
+    },
+    /// **(ours)** [`Apply`](Action::Apply) with the command shared: emitted
+    /// instead of it under `RaftConfig::with_shared_commands`, with the
+    /// same guarantees (normal, non-empty entries only, in strictly
+    /// increasing index order, each once).
+    ApplyShared {
+        /// The entry's index.
+        index: Index,
+        /// The entry's term.
+        term: Term,
+        /// The command, shared with the log.
+        command: SharedCommand,
     },
     /// Hint: snapshot the state machine through `index` and answer with
     /// `Event::Snapshot`.

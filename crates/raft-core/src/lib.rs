@@ -52,6 +52,7 @@ mod message;
 mod node;
 mod plausible;
 mod rng;
+mod shared;
 mod transport;
 mod types;
 
@@ -67,5 +68,6 @@ pub use message::{
 };
 pub use node::{PeerStatus, RaftNode, ReplicationState, Status};
 pub use plausible::{INDEX_MAX, TERM_MAX};
+pub use shared::{AppendShared, SharedCommand, SharedEntry};
 pub use transport::{MemoryTransport, RaftTransport};
 pub use types::{EntryKind, HardState, Index, LogEntry, NodeId, Role, Snapshot, Term};

@@ -1,6 +1,7 @@
 //! The RPCs nodes exchange (Raft paper Figure 2, plus pre-vote, snapshot,
 //! leadership-transfer and read-probe messages from the thesis).
 
+use crate::shared::AppendShared;
 use crate::types::{Index, LogEntry, NodeId, Snapshot, Term};
 
 /// Every message one node sends another. The node never sends these itself:
@@ -30,6 +31,9 @@ pub enum Message {
     AppendEntries(AppendEntries),
     /// Answer to an `AppendEntries`.
     AppendEntriesReply(AppendEntriesReply),
+    /// **(ours)** An `AppendEntries` whose commands are shared, sent under
+    /// `RaftConfig::with_shared_commands`; the same frame on the wire.
+    AppendShared(AppendShared),
     /// Replace your log prefix with this snapshot (paper 7).
     InstallSnapshot(InstallSnapshot),
     /// Answer to an `InstallSnapshot`.
@@ -60,6 +64,7 @@ impl Message {
             Message::RequestVoteReply(m) => m.term,
             Message::AppendEntries(m) => m.term,
             Message::AppendEntriesReply(m) => m.term,
+            Message::AppendShared(m) => m.term,
             Message::InstallSnapshot(m) => m.term,
             Message::InstallSnapshotReply(m) => m.term,
             Message::SnapshotChunk(m) => m.term,
@@ -79,6 +84,7 @@ impl Message {
             Message::RequestVoteReply(m) => m.from,
             Message::AppendEntries(m) => m.leader,
             Message::AppendEntriesReply(m) => m.from,
+            Message::AppendShared(m) => m.leader,
             Message::InstallSnapshot(m) => m.leader,
             Message::InstallSnapshotReply(m) => m.from,
             Message::SnapshotChunk(m) => m.leader,
@@ -98,6 +104,7 @@ impl Message {
             Message::RequestVoteReply(_) => "RequestVoteReply",
             Message::AppendEntries(_) => "AppendEntries",
             Message::AppendEntriesReply(_) => "AppendEntriesReply",
+            Message::AppendShared(_) => "AppendShared",
             Message::InstallSnapshot(_) => "InstallSnapshot",
             Message::InstallSnapshotReply(_) => "InstallSnapshotReply",
             Message::SnapshotChunk(_) => "SnapshotChunk",

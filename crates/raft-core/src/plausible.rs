@@ -53,6 +53,7 @@ pub(crate) fn next_term(term: Term) -> Option<Term> {
 pub(crate) fn is_plausible(message: &Message) -> bool {
     let adopted_index = match message {
         Message::AppendEntries(m) => m.entries.last().map_or(0, |entry| entry.index),
+        Message::AppendShared(m) => m.entries.last().map_or(0, |entry| entry.index),
         Message::InstallSnapshot(m) => m.snapshot.index,
         Message::SnapshotChunk(m) => m.index,
         _ => 0,
@@ -65,6 +66,7 @@ pub(crate) fn is_plausible(message: &Message) -> bool {
         Message::PreVote(m) => m.last_log_term,
         Message::RequestVote(m) => m.last_log_term,
         Message::AppendEntries(m) => m.prev_log_term,
+        Message::AppendShared(m) => m.prev_log_term,
         Message::AppendEntriesReply(m) => m.conflict_term,
         Message::InstallSnapshot(m) => m.snapshot.term,
         Message::SnapshotChunk(m) => m.snapshot_term,

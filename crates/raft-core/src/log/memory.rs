@@ -1,8 +1,12 @@
 //! `MemoryLog`: the default, non-durable `RaftLog`, backed by a `Vec`.
 
-use super::{RaftLog, SnapshotStage, StagedSnapshots, check_contiguous, chunk_of};
+use super::stored_entry::StoredEntry;
+use super::{
+    RaftLog, SnapshotStage, StagedSnapshots, check_contiguous, check_indexes_contiguous, chunk_of,
+};
 use crate::error::{Error, Result};
 use crate::membership::Membership;
+use crate::shared::SharedEntry;
 use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 
 /// An in-memory `RaftLog` for tests, examples and the single-node path. Its
@@ -21,7 +25,7 @@ use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemoryLog {
     /// `entries[i]` has index `snapshot_index + 1 + i`.
-    entries: Vec<LogEntry>,
+    entries: Vec<StoredEntry>,
     hard_state: HardState,
     snapshot: Option<Snapshot>,
     /// The whole configuration at the snapshot's index.
@@ -52,13 +56,29 @@ impl MemoryLog {
 
     /// The held entries in `[from, to]`, clamped to what is held; empty if
     /// `from` is not held or `from > to`.
-    fn held(&self, from: Index, to: Index) -> &[LogEntry] {
+    fn held(&self, from: Index, to: Index) -> &[StoredEntry] {
         let (Some(start), true) = (self.position(from), from <= to) else {
             return &[];
         };
         let wanted = usize::try_from(to - from).unwrap_or(usize::MAX);
         let end = start.saturating_add(wanted).min(self.entries.len() - 1);
         &self.entries[start..=end]
+    }
+
+    /// `held(from, to)` cut where the commands pass `bytes_max` (the first
+    /// entry always kept).
+    fn held_bounded(&self, from: Index, to: Index, bytes_max: usize) -> &[StoredEntry] {
+        let held = self.held(from, to);
+        let mut bytes = 0usize;
+        let count = held
+            .iter()
+            .take_while(|entry| {
+                bytes = bytes.saturating_add(entry.command().len());
+                bytes <= bytes_max
+            })
+            .count()
+            .max(1);
+        &held[..count.min(held.len())]
     }
 
     /// Stores `snapshot` unless it is not newer than the stored one: a
@@ -95,62 +115,76 @@ impl RaftLog for MemoryLog {
     fn last_term(&self) -> Term {
         self.entries
             .last()
-            .map_or_else(|| self.snapshot_term(), |entry| entry.term)
+            .map_or_else(|| self.snapshot_term(), StoredEntry::term)
     }
 
     fn term_at(&self, index: Index) -> Option<Term> {
         if index == self.snapshot_index() {
             return Some(self.snapshot_term());
         }
-        self.position(index).map(|pos| self.entries[pos].term)
+        self.position(index).map(|pos| self.entries[pos].term())
     }
 
     fn entry(&self, index: Index) -> Option<LogEntry> {
-        self.position(index).map(|pos| self.entries[pos].clone())
+        self.position(index).map(|pos| self.entries[pos].to_log_entry())
     }
 
     fn kind_at(&self, index: Index) -> Option<EntryKind> {
-        self.position(index).map(|pos| self.entries[pos].kind)
+        self.position(index).map(|pos| self.entries[pos].kind())
     }
 
     fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
-        self.held(from, to).to_vec()
+        self.held(from, to).iter().map(StoredEntry::to_log_entry).collect()
     }
 
     fn entries_into(&self, from: Index, to: Index, out: &mut Vec<LogEntry>) {
-        out.extend_from_slice(self.held(from, to));
+        out.extend(self.held(from, to).iter().map(StoredEntry::to_log_entry));
     }
 
     /// One pass over the held slice and one allocation of the exact size:
     /// the default (an `entry` clone and a `Vec` push per index) showed up in
     /// the leader's `send_append` profile (`crates/raft-bench`).
     fn entries_bounded(&self, from: Index, to: Index, bytes_max: usize) -> Vec<LogEntry> {
-        let held = self.held(from, to);
-        if held.is_empty() {
-            return Vec::new();
-        }
-        let mut bytes = 0usize;
-        let count = held
+        self.held_bounded(from, to, bytes_max)
             .iter()
-            .take_while(|entry| {
-                bytes = bytes.saturating_add(entry.command.len());
-                bytes <= bytes_max
-            })
-            .count()
-            .max(1);
-        held[..count].to_vec()
+            .map(StoredEntry::to_log_entry)
+            .collect()
+    }
+
+    /// Hands out the held references: no command is copied (an entry that
+    /// was appended owned is copied once).
+    fn shared_entries_into(
+        &self,
+        from: Index,
+        to: Index,
+        bytes_max: usize,
+        out: &mut Vec<SharedEntry>,
+    ) {
+        out.extend(
+            self.held_bounded(from, to, bytes_max)
+                .iter()
+                .map(StoredEntry::to_shared),
+        );
     }
 
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         check_contiguous(self.last_index(), entries)?;
-        self.entries.extend_from_slice(entries);
+        self.entries
+            .extend(entries.iter().cloned().map(StoredEntry::Owned));
         Ok(())
     }
 
     /// Moves the entries: no command is cloned.
     fn append_from(&mut self, entries: &mut Vec<LogEntry>) -> Result<()> {
         check_contiguous(self.last_index(), entries)?;
-        self.entries.append(entries);
+        self.entries.extend(entries.drain(..).map(StoredEntry::Owned));
+        Ok(())
+    }
+
+    /// Keeps the references: no command is copied.
+    fn append_shared(&mut self, entries: &mut Vec<SharedEntry>) -> Result<()> {
+        check_indexes_contiguous(self.last_index(), entries.iter().map(|entry| entry.index))?;
+        self.entries.extend(entries.drain(..).map(StoredEntry::Shared));
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 mod memory;
 mod snapshot_reader;
 mod staging;
+mod stored_entry;
 
 pub use memory::MemoryLog;
 pub use snapshot_reader::SnapshotReader;
@@ -130,6 +131,36 @@ pub trait RaftLog {
     /// buffer across steps. Override to skip the intermediate `Vec`.
     fn entries_into(&self, from: Index, to: Index, out: &mut Vec<LogEntry>) {
         out.extend(self.entries(from, to));
+    }
+
+    /// **(ours)** Appends shared entries (same precondition as `append`),
+    /// leaving the `Vec` empty with its capacity: the fast path of
+    /// `RaftConfig::with_shared_commands`. A log that keeps commands in
+    /// memory should keep these references (as `MemoryLog` does) so no
+    /// command is copied; the default copies them into owned entries.
+    fn append_shared(&mut self, entries: &mut Vec<crate::SharedEntry>) -> Result<()> {
+        let mut owned: Vec<LogEntry> = entries.iter().map(crate::SharedEntry::to_log_entry).collect();
+        self.append_from(&mut owned)?;
+        entries.clear();
+        Ok(())
+    }
+
+    /// **(ours)** Like `entries_bounded(from, to, bytes_max)`, as shared
+    /// entries pushed onto `out`. A log that holds shared entries hands out
+    /// references; the default copies each command once into shared
+    /// storage.
+    fn shared_entries_into(
+        &self,
+        from: Index,
+        to: Index,
+        bytes_max: usize,
+        out: &mut Vec<crate::SharedEntry>,
+    ) {
+        out.extend(
+            self.entries_bounded(from, to, bytes_max)
+                .into_iter()
+                .map(crate::SharedEntry::from),
+        );
     }
 
     /// Remove every entry with index `>= from`.
@@ -345,14 +376,19 @@ pub fn chunk_of(data: &[u8], offset: u64, len: usize) -> Vec<u8> {
 /// assert!(check_contiguous(4, &batch).is_err());
 /// ```
 pub fn check_contiguous(last_index: Index, entries: &[LogEntry]) -> Result<()> {
-    for (expected, entry) in (last_index + 1..).zip(entries) {
-        if entry.index != expected {
+    check_indexes_contiguous(last_index, entries.iter().map(|entry| entry.index))
+}
+
+/// [`check_contiguous`] for any batch, given its indexes in order.
+pub(crate) fn check_indexes_contiguous(
+    last_index: Index,
+    indexes: impl IntoIterator<Item = Index>,
+) -> Result<()> {
+    for (expected, index) in (last_index + 1..).zip(indexes) {
+        if index != expected {
             return Err(Error::storage(
                 "append",
-                format_args!(
-                    "entry index {} is not contiguous (expected {expected})",
-                    entry.index
-                ),
+                format_args!("entry index {index} is not contiguous (expected {expected})"),
             ));
         }
     }

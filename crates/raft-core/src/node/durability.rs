@@ -26,6 +26,7 @@ fn may_leave_before_sync(action: &Action) -> bool {
         Action::Send { message, .. } => matches!(
             message,
             Message::AppendEntries(_)
+                | Message::AppendShared(_)
                 | Message::SnapshotChunk(_)
                 | Message::InstallSnapshot(_)
                 | Message::ReadProbe(_)

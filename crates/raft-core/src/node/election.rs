@@ -307,6 +307,7 @@ impl<L: RaftLog> RaftNode<L> {
                 _ => {
                     let leader = match message {
                         Message::AppendEntries(_)
+                        | Message::AppendShared(_)
                         | Message::InstallSnapshot(_)
                         | Message::SnapshotChunk(_)
                         | Message::ReadProbe(_)
@@ -332,7 +333,7 @@ impl<L: RaftLog> RaftNode<L> {
     fn answer_stale(&mut self, message: &Message) {
         let (term, from, id) = (self.term, message.from(), self.id());
         let reply = match message {
-            Message::AppendEntries(_) => {
+            Message::AppendEntries(_) | Message::AppendShared(_) => {
                 Message::AppendEntriesReply(crate::message::AppendEntriesReply {
                     term,
                     success: false,

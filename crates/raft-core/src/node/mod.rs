@@ -7,6 +7,7 @@
 mod config_history;
 mod durability;
 mod election;
+mod entry_forms;
 mod lease;
 mod membership;
 mod progress;
@@ -26,6 +27,7 @@ use crate::log::{MemoryLog, RaftLog};
 use crate::membership::Membership;
 use crate::message::Message;
 use crate::rng::Rng;
+use crate::shared::{SharedCommand, SharedEntry};
 use crate::types::{HardState, Index, LogEntry, NodeId, Role, Term};
 
 use config_history::ConfigHistory;
@@ -80,6 +82,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     reads: ReadIndex,
     /// Proposals accepted this step, appended to the log in one write.
     pending_proposals: Vec<LogEntry>,
+    /// The same under `with_shared_commands` (only one of the two is used).
+    pending_shared: Vec<SharedEntry>,
     /// What `pending_proposals` costs against `RaftLog::max_append_bytes`.
     pending_proposal_bytes: usize,
     /// The leader has new entries to send once the step's writes are done.
@@ -118,6 +122,8 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     quorum_scratch: Vec<Index>,
     /// Reused by `apply_committed`, so applying allocates no `Vec` per step.
     apply_buf: Vec<LogEntry>,
+    /// The same under `with_shared_commands`.
+    apply_shared_buf: Vec<SharedEntry>,
     /// Something that can move the commit index changed since the leader
     /// last counted it (its durable index, the voters): count at step end.
     commit_check: bool,
@@ -167,6 +173,7 @@ impl<L: RaftLog> RaftNode<L> {
             progress: ProgressTracker::default(),
             reads: ReadIndex::default(),
             pending_proposals: Vec::new(),
+            pending_shared: Vec::new(),
             pending_proposal_bytes: 0,
             broadcast_pending: false,
             unsynced: false,
@@ -183,6 +190,7 @@ impl<L: RaftLog> RaftNode<L> {
             out: Vec::new(),
             quorum_scratch: Vec::new(),
             apply_buf: Vec::new(),
+            apply_shared_buf: Vec::new(),
             commit_check: true,
         };
         node.boot_quiet = node.config.lease_reads().is_some();
@@ -518,7 +526,10 @@ impl<L: RaftLog> RaftNode<L> {
     }
 
     fn handle_event(&mut self, event: Event) -> Result<()> {
-        if !matches!(event, Event::Propose(_) | Event::ProposeTracked { .. }) {
+        if !matches!(
+            event,
+            Event::Propose(_) | Event::ProposeTracked { .. } | Event::ProposeShared(_)
+        ) {
             // Everything but a proposal may read the log: it must hold every
             // proposal accepted so far.
             self.flush_proposals()?;
@@ -538,6 +549,7 @@ impl<L: RaftLog> RaftNode<L> {
             Event::Message(Message::RequestVoteReply(m)) => self.handle_request_vote_reply(m),
             Event::Message(Message::AppendEntries(m)) => self.handle_append_entries(m),
             Event::Message(Message::AppendEntriesReply(m)) => self.handle_append_reply(m),
+            Event::Message(Message::AppendShared(m)) => self.handle_append_shared(m),
             Event::Message(Message::InstallSnapshot(m)) => self.handle_install_snapshot(m),
             Event::Message(Message::InstallSnapshotReply(m)) => {
                 self.handle_install_snapshot_reply(m)
@@ -551,6 +563,7 @@ impl<L: RaftLog> RaftNode<L> {
             Event::Message(Message::ReadProbe(m)) => self.handle_read_probe(m),
             Event::Message(Message::ReadProbeReply(m)) => self.handle_read_probe_reply(m),
             Event::Propose(command) => self.propose(command).map(drop),
+            Event::ProposeShared(command) => self.propose(command).map(drop),
             Event::ProposeTracked { id, command } => {
                 let index = self.propose(command)?;
                 let term = self.term;
@@ -641,9 +654,16 @@ impl<L: RaftLog> RaftNode<L> {
             // before the term rules, so they change nothing.
             return Ok(false);
         }
-        if let Message::AppendEntries(request) = message
-            && !replication::is_well_formed(request)
-        {
+        let well_formed = match message {
+            Message::AppendEntries(m) => {
+                entry_forms::is_well_formed(m.term, m.prev_log_index, m.prev_log_term, &m.entries)
+            }
+            Message::AppendShared(m) => {
+                entry_forms::is_well_formed(m.term, m.prev_log_index, m.prev_log_term, &m.entries)
+            }
+            _ => true,
+        };
+        if !well_formed {
             // Corrupt input changes nothing: not the term, not the timer.
             return Ok(false);
         }
@@ -653,20 +673,26 @@ impl<L: RaftLog> RaftNode<L> {
     /// A leader accepts a command; it reaches the log (in one write with
     /// the rest of the step's proposals) and followers at the step's end.
     /// Returns the index it was given.
-    fn propose(&mut self, command: Vec<u8>) -> Result<Index> {
+    fn propose(&mut self, command: impl ProposedCommand) -> Result<Index> {
         self.ensure_leader()?;
         self.ensure_no_transfer()?;
         self.make_room_for_proposal(command.len())?;
-        let index = self.log.last_index() + self.pending_proposals.len() as Index + 1;
-        self.pending_proposals
-            .push(LogEntry::new(self.term, index, command));
+        let pending = self.pending_proposals.len() + self.pending_shared.len();
+        let (term, index) = (self.term, self.log.last_index() + pending as Index + 1);
+        if self.config.shared_commands() {
+            self.pending_shared
+                .push(SharedEntry::new(term, index, command.into_shared()));
+        } else {
+            self.pending_proposals
+                .push(LogEntry::new(term, index, command.into_owned()));
+        }
         Ok(index)
     }
 
     /// Hot path: called twice a step, almost always with nothing to do.
     #[inline]
     fn flush_proposals(&mut self) -> Result<()> {
-        if self.pending_proposals.is_empty() {
+        if self.pending_proposals.is_empty() && self.pending_shared.is_empty() {
             return Ok(());
         }
         self.append_proposals()
@@ -674,11 +700,18 @@ impl<L: RaftLog> RaftNode<L> {
 
     fn append_proposals(&mut self) -> Result<()> {
         // Proposals are normal entries (no configuration to note): they are
-        // moved into the log, not cloned; the buffer keeps its allocation.
-        let mut entries = std::mem::take(&mut self.pending_proposals);
-        let result = self.log.append_from(&mut entries);
-        self.pending_proposals = entries;
-        self.pending_proposals.clear();
+        // moved into the log, not cloned; the buffers keep their allocation
+        // (one of them is empty: a node uses one form).
+        let mut owned = std::mem::take(&mut self.pending_proposals);
+        let mut shared = std::mem::take(&mut self.pending_shared);
+        let result = self
+            .log
+            .append_from(&mut owned)
+            .and_then(|()| self.log.append_shared(&mut shared));
+        owned.clear();
+        shared.clear();
+        self.pending_proposals = owned;
+        self.pending_shared = shared;
         self.pending_proposal_bytes = 0;
         result?;
         self.unsynced = true;
@@ -754,6 +787,42 @@ impl<L: RaftLog> RaftNode<L> {
                 });
             }
         }
+    }
+}
+
+/// A proposal's command in either form; the node's form decides which it
+/// becomes (a copy only when the two differ).
+trait ProposedCommand {
+    fn len(&self) -> usize;
+    fn into_owned(self) -> Vec<u8>;
+    fn into_shared(self) -> SharedCommand;
+}
+
+impl ProposedCommand for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn into_owned(self) -> Vec<u8> {
+        self
+    }
+
+    fn into_shared(self) -> SharedCommand {
+        self.into()
+    }
+}
+
+impl ProposedCommand for SharedCommand {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn into_owned(self) -> Vec<u8> {
+        self.to_vec()
+    }
+
+    fn into_shared(self) -> SharedCommand {
+        self
     }
 }
 

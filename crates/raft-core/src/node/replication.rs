@@ -5,10 +5,11 @@
 use super::RaftNode;
 use super::status::ReplicationState;
 use crate::error::{Error, Result};
-use crate::event::Action;
 use crate::log::RaftLog;
+use super::entry_forms::EntryForm;
 use crate::message::{AppendEntries, AppendEntriesReply, Message};
-use crate::types::{EntryKind, Index, NodeId, Role, Term};
+use crate::shared::{AppendShared, SharedEntry};
+use crate::types::{EntryKind, Index, LogEntry, NodeId, Role, Term};
 
 /// Entries handed to the state machine per log read while applying.
 const APPLY_CHUNK_ENTRIES: Index = 256;
@@ -60,34 +61,62 @@ impl<L: RaftLog> RaftNode<L> {
         let Some(prev_term) = self.log.term_at(prev) else {
             return self.send_snapshot(to);
         };
-        let entries = if next <= last {
+        let (message, count) = if next > last {
+            (self.append_message(prev, prev_term, Vec::new()), 0)
+        } else {
             let batch_end = last.min(next.saturating_add(self.config.max_batch() as Index - 1));
-            let entries = self
-                .log
-                .entries_bounded(next, batch_end, self.config.max_batch_bytes());
-            if entries.is_empty() {
+            let bytes_max = self.config.max_batch_bytes();
+            let (message, count) = if self.config.shared_commands() {
+                let mut entries = Vec::new();
+                self.log
+                    .shared_entries_into(next, batch_end, bytes_max, &mut entries);
+                let count = entries.len();
+                (self.append_shared_message(prev, prev_term, entries), count)
+            } else {
+                let entries = self.log.entries_bounded(next, batch_end, bytes_max);
+                let count = entries.len();
+                (self.append_message(prev, prev_term, entries), count)
+            };
+            if count == 0 {
                 return self.send_snapshot(to);
             }
-            entries
-        } else {
-            Vec::new()
+            (message, count)
         };
-        let last_sent = prev + entries.len() as Index;
+        let last_sent = prev + count as Index;
         if let Some(pr) = self.progress.get_mut(to)
-            && (!entries.is_empty() || pr.state == ReplicationState::Probe)
+            && (count > 0 || pr.state == ReplicationState::Probe)
         {
             pr.sent_entries(last_sent);
         }
-        let message = AppendEntries {
+        self.send(to, message);
+        true
+    }
+
+    fn append_message(&self, prev: Index, prev_term: Term, entries: Vec<LogEntry>) -> Message {
+        Message::AppendEntries(AppendEntries {
             term: self.term,
             leader: self.id(),
             prev_log_index: prev,
             prev_log_term: prev_term,
             entries,
             leader_commit: self.commit_index,
-        };
-        self.send(to, Message::AppendEntries(message));
-        true
+        })
+    }
+
+    fn append_shared_message(
+        &self,
+        prev: Index,
+        prev_term: Term,
+        entries: Vec<SharedEntry>,
+    ) -> Message {
+        Message::AppendShared(AppendShared {
+            term: self.term,
+            leader: self.id(),
+            prev_log_index: prev,
+            prev_log_term: prev_term,
+            entries,
+            leader_commit: self.commit_index,
+        })
     }
 
     /// Every heartbeat interval: assert leadership, carry the commit index,
@@ -152,15 +181,8 @@ impl<L: RaftLog> RaftNode<L> {
         let Some(prev_term) = self.log.term_at(prev) else {
             return false;
         };
-        let message = AppendEntries {
-            term: self.term,
-            leader: self.id(),
-            prev_log_index: prev,
-            prev_log_term: prev_term,
-            entries: Vec::new(),
-            leader_commit: self.commit_index,
-        };
-        self.send(to, Message::AppendEntries(message));
+        let message = self.append_message(prev, prev_term, Vec::new());
+        self.send(to, message);
         true
     }
 
@@ -293,27 +315,56 @@ impl<L: RaftLog> RaftNode<L> {
     // ----- follower --------------------------------------------------------
 
     pub(super) fn handle_append_entries(&mut self, request: AppendEntries) -> Result<()> {
+        let AppendEntries {
+            leader,
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+            ..
+        } = request;
+        self.handle_append(leader, (prev_log_index, prev_log_term), entries, leader_commit)
+    }
+
+    /// `handle_append_entries` for the shared form: the same rules.
+    pub(super) fn handle_append_shared(&mut self, request: AppendShared) -> Result<()> {
+        let AppendShared {
+            leader,
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+            ..
+        } = request;
+        self.handle_append(leader, (prev_log_index, prev_log_term), entries, leader_commit)
+    }
+
+    fn handle_append<E: EntryForm>(
+        &mut self,
+        leader: NodeId,
+        prev: (Index, Term),
+        entries: Vec<E>,
+        leader_commit: Index,
+    ) -> Result<()> {
         if self.role == Role::Leader {
             // Election safety: two leaders in one term is impossible, so this
             // message is corrupt or forged. Ignore it.
             return Ok(());
         }
-        let leader = request.leader;
         self.hear_from_leader(leader)?;
-        let reply = self.append_from_leader(request)?;
+        let reply = self.append_from_leader(prev, entries, leader_commit)?;
         self.send(leader, Message::AppendEntriesReply(reply));
         Ok(())
     }
 
-    /// Raft 5.3: the consistency check, conflict truncation and append.
-    fn append_from_leader(&mut self, request: AppendEntries) -> Result<AppendEntriesReply> {
-        let AppendEntries {
-            mut prev_log_index,
-            mut prev_log_term,
-            mut entries,
-            leader_commit,
-            ..
-        } = request;
+    /// Raft 5.3: the consistency check, conflict truncation and append of
+    /// the entries after `prev` (index, term).
+    fn append_from_leader<E: EntryForm>(
+        &mut self,
+        (mut prev_log_index, mut prev_log_term): (Index, Term),
+        mut entries: Vec<E>,
+        leader_commit: Index,
+    ) -> Result<AppendEntriesReply> {
         let last_new = prev_log_index + entries.len() as Index;
         if prev_log_index < self.commit_index {
             // Log Matching: our log through the commit index is already the
@@ -338,9 +389,9 @@ impl<L: RaftLog> RaftNode<L> {
         }
         let first_new = entries
             .iter()
-            .position(|entry| self.log.term_at(entry.index) != Some(entry.term));
+            .position(|entry| self.log.term_at(entry.index()) != Some(entry.term()));
         if let Some(position) = first_new {
-            let first_index = entries[position].index;
+            let first_index = entries[position].index();
             debug_assert!(
                 first_index > self.commit_index,
                 "node {}: would truncate committed index {first_index} (commit {})",
@@ -357,8 +408,8 @@ impl<L: RaftLog> RaftNode<L> {
             // Moved into the log, not cloned (a failed append is fatal to
             // the node, so noting the configurations first is safe).
             entries.drain(..position);
-            self.note_config_entries(&entries);
-            self.log.append_from(&mut entries)?;
+            self.note_config_forms(&entries);
+            E::append_to(&mut self.log, &mut entries)?;
             self.unsynced = true;
         }
         let matched = last_new.max(self.commit_index);
@@ -376,6 +427,19 @@ impl<L: RaftLog> RaftNode<L> {
             conflict_index: 0,
             conflict_term: 0,
         })
+    }
+
+    /// `note_config_entries` for either form: only configuration entries
+    /// are turned into owned ones (none, on the fast path's common case).
+    fn note_config_forms<E: EntryForm>(&mut self, entries: &[E]) {
+        if entries.iter().any(|entry| entry.kind() == EntryKind::Config) {
+            let configs: Vec<LogEntry> = entries
+                .iter()
+                .filter(|entry| entry.kind() == EntryKind::Config)
+                .map(EntryForm::owned)
+                .collect();
+            self.note_config_entries(&configs);
+        }
     }
 
     fn reject(&self, conflict_index: Index, conflict_term: Term) -> AppendEntriesReply {
@@ -409,63 +473,56 @@ impl<L: RaftLog> RaftNode<L> {
     /// Hands committed entries to the state machine, in order, each once.
     /// Empty (no-op) and configuration entries are skipped.
     pub(super) fn apply_committed(&mut self) -> Result<()> {
+        if self.last_applied < self.commit_index {
+            if self.config.shared_commands() {
+                let mut buffer = std::mem::take(&mut self.apply_shared_buf);
+                let result = self.apply_from_log(&mut buffer);
+                self.apply_shared_buf = buffer;
+                result?;
+            } else {
+                let mut buffer = std::mem::take(&mut self.apply_buf);
+                let result = self.apply_from_log(&mut buffer);
+                self.apply_buf = buffer;
+                result?;
+            }
+        }
+        self.maybe_hint_snapshot();
+        Ok(())
+    }
+
+    /// Reads committed entries into `buffer` (reused across steps, left
+    /// empty) and emits their applies.
+    fn apply_from_log<E: EntryForm>(&mut self, buffer: &mut Vec<E>) -> Result<()> {
         while self.last_applied < self.commit_index {
             let from = self.last_applied + 1;
             let to = self
                 .commit_index
                 .min(from.saturating_add(APPLY_CHUNK_ENTRIES - 1));
-            let mut entries = std::mem::take(&mut self.apply_buf);
-            entries.clear();
-            self.log.entries_into(from, to, &mut entries);
-            if entries.is_empty() {
+            buffer.clear();
+            E::read_from(&self.log, from, to, buffer);
+            if buffer.is_empty() {
                 return Err(Error::storage(
                     "apply",
                     format_args!("committed entry {from} is missing from the log"),
                 ));
             }
-            for entry in entries.drain(..) {
-                if entry.index != self.last_applied + 1 {
+            for entry in buffer.drain(..) {
+                if entry.index() != self.last_applied + 1 {
                     return Err(Error::storage(
                         "apply",
                         format_args!(
                             "log returned entry {} where {} was expected",
-                            entry.index,
+                            entry.index(),
                             self.last_applied + 1
                         ),
                     ));
                 }
-                self.last_applied = entry.index;
-                if entry.kind == EntryKind::Normal && !entry.command.is_empty() {
-                    self.out.push(Action::Apply {
-                        index: entry.index,
-                        term: entry.term,
-                        command: entry.command,
-                    });
+                self.last_applied = entry.index();
+                if let Some(apply) = entry.into_apply() {
+                    self.out.push(apply);
                 }
             }
-            self.apply_buf = entries;
         }
-        self.maybe_hint_snapshot();
         Ok(())
     }
-}
-
-/// Entries must continue `prev_log_index` contiguously with terms that
-/// never decrease and never exceed the leader's; anything else is corrupt
-/// input and is ignored rather than trusted.
-pub(super) fn is_well_formed(request: &AppendEntries) -> bool {
-    let mut expected_index = request.prev_log_index;
-    let mut previous_term = request.prev_log_term;
-    for entry in &request.entries {
-        let Some(next) = expected_index.checked_add(1) else {
-            return false;
-        };
-        expected_index = next;
-        if entry.index != expected_index || entry.term < previous_term || entry.term > request.term
-        {
-            return false;
-        }
-        previous_term = entry.term;
-    }
-    true
 }

@@ -25,6 +25,7 @@ mod proposal_size;
 mod read_index;
 mod replication;
 mod snapshot;
+mod shared_commands;
 mod snapshot_staging;
 mod step_many;
 mod stickiness;
