@@ -2,7 +2,7 @@
 //! pack-io's primitive encodings (see `FORMAT.md`).
 
 use pack_io::{Encoder, Serialize};
-use raft_core::{EntryKind, Error, LogEntry, Message, Result, Snapshot};
+use raft_core::{EntryKind, Error, Index, Message, NodeId, Result, Snapshot, Term};
 
 use crate::frame::{FORMAT_VERSION, tag_of};
 
@@ -87,17 +87,24 @@ fn write_frame(enc: &mut Encoder, tag: u8, message: &Message) -> pack_io::Result
             enc.write(&m.vote_granted)?;
             enc.write(&m.from)
         }
-        Message::AppendEntries(m) => {
-            enc.write(&m.term)?;
-            enc.write(&m.leader)?;
-            enc.write(&m.prev_log_index)?;
-            enc.write(&m.prev_log_term)?;
-            enc.write(&(m.entries.len() as u64))?;
-            for entry in &m.entries {
-                write_entry(enc, entry)?;
-            }
-            enc.write(&m.leader_commit)
-        }
+        Message::AppendEntries(m) => write_append(
+            enc,
+            (m.term, m.leader, m.prev_log_index, m.prev_log_term),
+            m.entries
+                .iter()
+                .map(|e| ((e.term, e.index, e.kind), e.command.as_slice())),
+            m.leader_commit,
+        ),
+        // The same frame as `AppendEntries`, written from the shared bytes
+        // (no copy); the receiver decodes an `AppendEntries`.
+        Message::AppendShared(m) => write_append(
+            enc,
+            (m.term, m.leader, m.prev_log_index, m.prev_log_term),
+            m.entries
+                .iter()
+                .map(|e| ((e.term, e.index, e.kind), &e.command[..])),
+            m.leader_commit,
+        ),
         Message::AppendEntriesReply(m) => {
             enc.write(&m.term)?;
             enc.write(&m.success)?;
@@ -162,11 +169,27 @@ pub(crate) fn entry_kind_byte(kind: EntryKind) -> u8 {
     }
 }
 
-fn write_entry(enc: &mut Encoder, entry: &LogEntry) -> pack_io::Result<()> {
-    enc.write(&entry.term)?;
-    enc.write(&entry.index)?;
-    enc.write(&entry_kind_byte(entry.kind))?;
-    entry.command.serialize(enc)
+/// An append's fields in frame order; `entries` are (term, index, kind)
+/// and command, owned or shared alike (a byte slice encodes as a
+/// `Vec<u8>`).
+fn write_append<'a>(
+    enc: &mut Encoder,
+    (term, leader, prev_log_index, prev_log_term): (Term, NodeId, Index, Term),
+    entries: impl ExactSizeIterator<Item = ((Term, Index, EntryKind), &'a [u8])>,
+    leader_commit: Index,
+) -> pack_io::Result<()> {
+    enc.write(&term)?;
+    enc.write(&leader)?;
+    enc.write(&prev_log_index)?;
+    enc.write(&prev_log_term)?;
+    enc.write(&(entries.len() as u64))?;
+    for ((term, index, kind), command) in entries {
+        enc.write(&term)?;
+        enc.write(&index)?;
+        enc.write(&entry_kind_byte(kind))?;
+        command.serialize(enc)?;
+    }
+    enc.write(&leader_commit)
 }
 
 fn write_snapshot(enc: &mut Encoder, snapshot: &Snapshot) -> pack_io::Result<()> {
@@ -178,12 +201,16 @@ fn write_snapshot(enc: &mut Encoder, snapshot: &Snapshot) -> pack_io::Result<()>
 
 /// An upper bound on the frame size, so `encode` allocates once. Every
 /// varint is at most 10 bytes; overshooting a little beats regrowing.
+const SCALARS: usize = 64;
+
+fn entries_hint(command_lens: impl Iterator<Item = usize>) -> usize {
+    command_lens.fold(SCALARS, |acc, len| acc.saturating_add(len.saturating_add(31)))
+}
+
 fn size_hint(message: &Message) -> usize {
-    const SCALARS: usize = 64;
     match message {
-        Message::AppendEntries(m) => m.entries.iter().fold(SCALARS, |acc, e| {
-            acc.saturating_add(e.command.len().saturating_add(31))
-        }),
+        Message::AppendEntries(m) => entries_hint(m.entries.iter().map(|e| e.command.len())),
+        Message::AppendShared(m) => entries_hint(m.entries.iter().map(|e| e.command.len())),
         Message::InstallSnapshot(m) => SCALARS
             .saturating_add(m.snapshot.data.len())
             .saturating_add(m.snapshot.config.len().saturating_mul(10)),

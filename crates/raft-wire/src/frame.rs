@@ -53,7 +53,7 @@ pub(crate) fn tag_of(message: &Message) -> Result<u8> {
         Message::PreVoteReply(_) => tag::PRE_VOTE_REPLY,
         Message::RequestVote(_) => tag::REQUEST_VOTE,
         Message::RequestVoteReply(_) => tag::REQUEST_VOTE_REPLY,
-        Message::AppendEntries(_) => tag::APPEND_ENTRIES,
+        Message::AppendEntries(_) | Message::AppendShared(_) => tag::APPEND_ENTRIES,
         Message::AppendEntriesReply(_) => tag::APPEND_ENTRIES_REPLY,
         Message::InstallSnapshot(_) => tag::INSTALL_SNAPSHOT,
         Message::InstallSnapshotReply(_) => tag::INSTALL_SNAPSHOT_REPLY,

@@ -165,6 +165,25 @@ proptest! {
     }
 
     #[test]
+    fn a_shared_append_is_the_same_frame_as_its_owned_form(message in message()) {
+        // Every AppendEntries, sent in its shared form, encodes to the very
+        // same bytes and decodes to the owned form.
+        if let Message::AppendEntries(owned) = &message {
+            let shared = Message::AppendShared(raft_core::AppendShared {
+                term: owned.term,
+                leader: owned.leader,
+                prev_log_index: owned.prev_log_index,
+                prev_log_term: owned.prev_log_term,
+                entries: owned.entries.iter().cloned().map(raft_core::SharedEntry::from).collect(),
+                leader_commit: owned.leader_commit,
+            });
+            let bytes = raft_wire::encode(&shared).unwrap();
+            prop_assert_eq!(&bytes, &raft_wire::encode(&message).unwrap());
+            prop_assert_eq!(raft_wire::decode(&bytes).unwrap(), message.clone());
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in bytes(64)) {
         check_total(&bytes)?;
     }

@@ -206,29 +206,24 @@ fn a_follower_conflict_truncates_shared_entries_as_owned_ones() {
 
 #[test]
 fn a_malformed_shared_append_changes_nothing() {
-    for entries in [
+    for (prev_log_index, entry) in [
         // Not contiguous after prev_log_index.
-        vec![SharedEntry::new(1, 3, shared(b"x"))],
-        // A term above the leader's.
-        vec![SharedEntry::new(9, 1, shared(b"x"))],
+        (1, SharedEntry::new(1, 3, shared(b"x"))),
+        // A term above the leader's (5).
+        (0, SharedEntry::new(9, 1, shared(b"x"))),
         // An index no log can adopt.
-        vec![SharedEntry::new(1, INDEX_MAX + 1, shared(b"x"))],
+        (INDEX_MAX, SharedEntry::new(1, INDEX_MAX + 1, shared(b"x"))),
     ] {
         let mut follower = RaftNode::new(cfg(2, &[1, 3]).with_shared_commands(true));
-        let prev_log_index = entries[0].index - 1;
         let append = AppendShared {
             term: 5,
             leader: 1,
-            prev_log_index: if prev_log_index == 2 { 1 } else { prev_log_index },
+            prev_log_index,
             prev_log_term: 0,
-            entries,
+            entries: vec![entry],
             leader_commit: 0,
         };
-        let mut bad = append.clone();
-        if bad.entries[0].term == 9 {
-            bad.term = 5;
-        }
-        let actions = follower.step(msg(Message::AppendShared(bad))).unwrap();
+        let actions = follower.step(msg(Message::AppendShared(append))).unwrap();
         assert!(actions.is_empty(), "{actions:?}");
         assert_eq!(follower.term(), 0, "a corrupt append moved the term");
         assert_eq!(follower.log().last_index(), 0);
