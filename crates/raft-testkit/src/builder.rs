@@ -34,6 +34,7 @@ pub struct ClusterBuilder<D: SimDisk = SimLog> {
     snapshot_chunk_bytes: usize,
     deferred_sync: bool,
     restore_from_log: bool,
+    shared_commands: bool,
     snapshot_pieces: usize,
     disk: fn(NodeId, u64) -> Result<D>,
     machine: MachineFactory,
@@ -60,6 +61,7 @@ impl<D: SimDisk> Default for ClusterBuilder<D> {
             snapshot_chunk_bytes: SIM_SNAPSHOT_CHUNK_BYTES,
             deferred_sync: false,
             restore_from_log: false,
+            shared_commands: false,
             snapshot_pieces: 1,
             disk: D::create,
             machine: MachineFactory::default(),
@@ -121,6 +123,14 @@ impl<D: SimDisk> ClusterBuilder<D> {
     /// from the log. Applied before [`tune`](Self::tune).
     pub fn restore_from_log(mut self, from_log: bool) -> Self {
         self.restore_from_log = from_log;
+        self
+    }
+
+    /// Every node shares commands (`RaftConfig::with_shared_commands`):
+    /// proposals become `Event::ProposeShared`, appends `AppendShared`,
+    /// applies `Action::ApplyShared`. Applied before [`tune`](Self::tune).
+    pub fn shared_commands(mut self, shared: bool) -> Self {
+        self.shared_commands = shared;
         self
     }
 
@@ -227,7 +237,8 @@ impl<D: SimDisk> ClusterBuilder<D> {
                     .with_seed(node_seed)
                     .with_snapshot_chunk_bytes(self.snapshot_chunk_bytes)
                     .with_deferred_sync(self.deferred_sync)
-                    .with_restore_from_log(self.restore_from_log),
+                    .with_restore_from_log(self.restore_from_log)
+                    .with_shared_commands(self.shared_commands),
             );
             if self.snapshot_every > 0 {
                 config = config.with_snapshot_threshold(self.snapshot_every);

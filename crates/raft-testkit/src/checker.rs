@@ -230,60 +230,79 @@ impl SafetyChecker {
         view: &mut NodeView,
     ) -> Result<(), Violation> {
         for action in actions {
-            match action {
-                Action::Apply {
-                    index,
-                    term,
-                    command,
-                } => {
-                    if *index <= view.last_applied {
-                        return violation(
-                            "apply order",
-                            format!(
-                                "node {id} applied {index} after {} (re-apply or out of order)",
-                                view.last_applied
-                            ),
-                        );
-                    }
-                    view.last_applied = *index;
-                    match self.applied.get(index) {
-                        Some((known_term, known)) if (known_term, known) != (term, command) => {
-                            return violation(
-                                "state machine safety",
-                                format!(
-                                    "node {id} applied {:?}@{term} at index {index}, \
-                                     another node applied {:?}@{known_term}",
-                                    String::from_utf8_lossy(command),
-                                    String::from_utf8_lossy(known)
-                                ),
-                            );
-                        }
-                        Some(_) => {}
-                        None => {
-                            self.applied.insert(*index, (*term, command.clone()));
-                        }
-                    }
+            if let Some((index, term, command)) = applied_command(action) {
+                self.check_apply(id, (index, term, command), view)?;
+            } else if let Action::RestoreSnapshot { index, .. } = action {
+                if *index <= view.last_applied {
+                    return violation(
+                        "apply order",
+                        format!(
+                            "node {id} restored a snapshot at {index} after applying {}",
+                            view.last_applied
+                        ),
+                    );
                 }
-                Action::RestoreSnapshot { index, .. } => {
-                    if *index <= view.last_applied {
-                        return violation(
-                            "apply order",
-                            format!(
-                                "node {id} restored a snapshot at {index} after applying {}",
-                                view.last_applied
-                            ),
-                        );
-                    }
-                    view.last_applied = *index;
-                }
-                _ => {}
+                view.last_applied = *index;
             }
         }
         Ok(())
     }
 
+    fn check_apply(
+        &mut self,
+        id: NodeId,
+        (index, term, command): (Index, Term, &[u8]),
+        view: &mut NodeView,
+    ) -> Result<(), Violation> {
+        if index <= view.last_applied {
+            return violation(
+                "apply order",
+                format!(
+                    "node {id} applied {index} after {} (re-apply or out of order)",
+                    view.last_applied
+                ),
+            );
+        }
+        view.last_applied = index;
+        match self.applied.get(&index) {
+            Some((known_term, known)) if (*known_term, known.as_slice()) != (term, command) => {
+                violation(
+                    "state machine safety",
+                    format!(
+                        "node {id} applied {:?}@{term} at index {index}, \
+                         another node applied {:?}@{known_term}",
+                        String::from_utf8_lossy(command),
+                        String::from_utf8_lossy(known)
+                    ),
+                )
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.applied.insert(index, (term, command.to_vec()));
+                Ok(())
+            }
+        }
+    }
+
     /// The command applied at each index so far (the committed history).
     pub fn applied(&self) -> &BTreeMap<Index, (Term, Vec<u8>)> {
         &self.applied
+    }
+}
+
+/// The (index, term, command) of an apply, in either form.
+fn applied_command(action: &Action) -> Option<(Index, Term, &[u8])> {
+    match action {
+        Action::Apply {
+            index,
+            term,
+            command,
+        } => Some((*index, *term, command)),
+        Action::ApplyShared {
+            index,
+            term,
+            command,
+        } => Some((*index, *term, command)),
+        _ => None,
     }
 }

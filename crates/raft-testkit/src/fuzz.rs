@@ -75,6 +75,8 @@ pub struct FuzzReport {
     pub membership_changes: u64,
     /// Snapshot chunks delivered, and snapshots restored from them.
     pub snapshot_chunks: u64,
+    /// Appends delivered in the shared-command form.
+    pub shared_appends: u64,
     /// Ticks from healing until liveness held (see
     /// [`Cluster::liveness_bound`](crate::Cluster::liveness_bound)).
     pub liveness_ticks: u64,
@@ -135,6 +137,8 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         // from the log, and half write theirs in three pieces.
         .restore_from_log((seed / 4) % 3 == 1)
         .snapshot_pieces(if (seed / 12).is_multiple_of(2) { 3 } else { 1 })
+        // And half share their commands (the fast path).
+        .shared_commands((seed / 24) % 2 == 1)
         .state_machine(KvMachine::default)
         .try_build()?;
     cluster.set_trace(std::env::var_os("RAFT_SIM_TRACE").is_some());
@@ -177,5 +181,6 @@ fn run_seed_on<D: SimDisk>(seed: u64, options: &FuzzOptions) -> SimResult<FuzzRe
         liveness_ticks,
         membership_changes: cluster.membership_changes(),
         snapshot_chunks: cluster.snapshot_chunks_delivered(),
+        shared_appends: cluster.shared_appends_delivered(),
     })
 }

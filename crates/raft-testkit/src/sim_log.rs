@@ -6,13 +6,16 @@
 use crate::disk::CrashSwitch;
 use raft_core::log::SnapshotStage;
 use raft_core::{
-    Error, HardState, Index, LogEntry, Membership, MemoryLog, RaftLog, Result, Snapshot, Term,
+    Error, HardState, Index, LogEntry, Membership, MemoryLog, RaftLog, Result, SharedEntry,
+    Snapshot, Term,
 };
 
 /// A write not yet made durable.
 #[derive(Clone, Debug)]
 enum PendingWrite {
     Append(Vec<LogEntry>),
+    /// Kept shared, so the durable log holds the same form.
+    AppendShared(Vec<SharedEntry>),
     Truncate(Index),
     HardState(HardState),
     Snapshot(Snapshot, Membership),
@@ -97,6 +100,18 @@ impl SimLog {
     }
 }
 
+impl SimLog {
+    /// Records appended entries for the checkers, each with the term of
+    /// the entry before it.
+    fn record_appends(&mut self, mut prev_term: Term, entries: impl Iterator<Item = LogEntry>) {
+        for entry in entries {
+            let term = entry.term;
+            self.appended.push(AppendRecord { entry, prev_term });
+            prev_term = term;
+        }
+    }
+}
+
 impl RaftLog for SimLog {
     fn last_index(&self) -> Index {
         self.current.last_index()
@@ -119,17 +134,32 @@ impl RaftLog for SimLog {
     }
 
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
-        let mut prev_term = self.current.last_term();
+        let prev_term = self.current.last_term();
         self.current.append(entries)?;
-        for entry in entries {
-            self.appended.push(AppendRecord {
-                entry: entry.clone(),
-                prev_term,
-            });
-            prev_term = entry.term;
-        }
+        self.record_appends(prev_term, entries.iter().cloned());
         self.pending.push(PendingWrite::Append(entries.to_vec()));
         Ok(())
+    }
+
+    /// Forwarded, so the shared form is what both logs hold (and what
+    /// crashes, truncations and snapshots act on).
+    fn append_shared(&mut self, entries: &mut Vec<SharedEntry>) -> Result<()> {
+        let prev_term = self.current.last_term();
+        let batch = entries.clone();
+        self.current.append_shared(entries)?;
+        self.record_appends(prev_term, batch.iter().map(SharedEntry::to_log_entry));
+        self.pending.push(PendingWrite::AppendShared(batch));
+        Ok(())
+    }
+
+    fn shared_entries_into(
+        &self,
+        from: Index,
+        to: Index,
+        bytes_max: usize,
+        out: &mut Vec<SharedEntry>,
+    ) {
+        self.current.shared_entries_into(from, to, bytes_max, out);
     }
 
     fn truncate(&mut self, from: Index) -> Result<()> {
@@ -160,6 +190,9 @@ impl RaftLog for SimLog {
         for write in self.pending.drain(..) {
             match write {
                 PendingWrite::Append(entries) => self.durable.append(&entries)?,
+                PendingWrite::AppendShared(mut entries) => {
+                    self.durable.append_shared(&mut entries)?;
+                }
                 PendingWrite::Truncate(from) => self.durable.truncate(from)?,
                 PendingWrite::HardState(state) => self.durable.set_hard_state(state)?,
                 PendingWrite::Snapshot(snapshot, membership) => self

@@ -89,6 +89,7 @@ fn main() -> ExitCode {
     let mut crashes = 0u64;
     let mut membership_changes = 0u64;
     let mut snapshot_chunks = 0u64;
+    let mut shared_appends = 0u64;
     let mut ops = 0u64;
     let mut undecided = 0u64;
     let mut slowest_heal = 0u64;
@@ -103,6 +104,7 @@ fn main() -> ExitCode {
                 crashes += report.crashes;
                 membership_changes += report.membership_changes;
                 snapshot_chunks += report.snapshot_chunks;
+                shared_appends += report.shared_appends;
                 ops += report.client_ops;
                 undecided += u64::from(!report.linearizable);
                 slowest_heal = slowest_heal.max(report.liveness_ticks);
@@ -124,7 +126,8 @@ fn main() -> ExitCode {
     println!(
         "{ran} seeds from {from} ok ({label}) in {secs:.1}s: {delivered} messages delivered \
          ({:.0}/s), {crashes} crashes and recoveries, {membership_changes} membership changes, \
-         {snapshot_chunks} snapshot chunks delivered, \
+         {snapshot_chunks} snapshot chunks and {shared_appends} shared-command appends \
+         delivered, \
          every fault on, no violation",
         delivered as f64 / secs.max(1e-9)
     );

@@ -136,6 +136,8 @@ pub struct Cluster<D: SimDisk = SimLog> {
     restoring_membership: bool,
     /// Snapshot chunks delivered so far.
     snapshot_chunks_delivered: u64,
+    /// Shared-command appends delivered so far.
+    shared_appends_delivered: u64,
     /// How many `Event::SnapshotPiece`s a machine answers a snapshot hint
     /// with (`1`: one whole `Event::Snapshot`).
     snapshot_pieces: usize,
@@ -206,6 +208,7 @@ impl<D: SimDisk> Cluster<D> {
             membership_changes: 0,
             restoring_membership: false,
             snapshot_chunks_delivered: 0,
+            shared_appends_delivered: 0,
             snapshot_pieces: 1,
             failed,
             factory,
@@ -451,6 +454,19 @@ impl<D: SimDisk> Cluster<D> {
         }
         let mut snapshot = None;
         for action in out.drain(..) {
+            // The replica records applies as owned bytes, either form.
+            let action = match action {
+                Action::ApplyShared {
+                    index,
+                    term,
+                    command,
+                } => Action::Apply {
+                    index,
+                    term,
+                    command: command.to_vec(),
+                },
+                other => other,
+            };
             match action {
                 Action::Send { to, message } => {
                     self.network
@@ -561,8 +577,10 @@ impl<D: SimDisk> Cluster<D> {
             }
         }
         while let Some(item) = self.network.next_due(self.now) {
-            if matches!(item.message, Message::SnapshotChunk(_)) {
-                self.snapshot_chunks_delivered += 1;
+            match item.message {
+                Message::SnapshotChunk(_) => self.snapshot_chunks_delivered += 1,
+                Message::AppendShared(_) => self.shared_appends_delivered += 1,
+                _ => {}
             }
             self.step(item.to, Event::Message(item.message))?.ok();
         }
@@ -583,6 +601,11 @@ impl<D: SimDisk> Cluster<D> {
     /// Snapshot chunks delivered so far (a snapshot streams in several).
     pub fn snapshot_chunks_delivered(&self) -> u64 {
         self.snapshot_chunks_delivered
+    }
+
+    /// `AppendShared` messages delivered so far (nodes sharing commands).
+    pub fn shared_appends_delivered(&self) -> u64 {
+        self.shared_appends_delivered
     }
 
     /// The time a client event happening now is recorded at in the history:

@@ -161,7 +161,7 @@ impl<D: SimDisk> Cluster<D> {
                     self.clients.expect_read(id, op);
                     Event::Read { id }
                 }
-                None => Event::Propose(envelope::wrap(op, &input)),
+                None => self.proposal(leader, envelope::wrap(op, &input)),
             };
             if self.step(leader, event)?.is_ok() {
                 self.clients.sent(op, leader, term, self.now);
