@@ -132,6 +132,21 @@ fn append_entries() -> impl Strategy<Value = Message> {
     )
 }
 
+/// The same appends in the shared form (`AppendShared`).
+fn append_shared() -> impl Strategy<Value = Message> {
+    append_entries().prop_map(|message| match message {
+        Message::AppendEntries(m) => Message::AppendShared(raft_core::AppendShared {
+            term: m.term,
+            leader: m.leader,
+            prev_log_index: m.prev_log_index,
+            prev_log_term: m.prev_log_term,
+            entries: m.entries.into_iter().map(raft_core::SharedEntry::from).collect(),
+            leader_commit: m.leader_commit,
+        }),
+        other => other,
+    })
+}
+
 fn snapshot() -> impl Strategy<Value = Snapshot> {
     (index(), term(), vec(node(), 0..4), vec(any::<u8>(), 0..6))
         .prop_map(|(index, term, config, data)| Snapshot::with_config(index, term, config, data))
@@ -217,6 +232,7 @@ fn message() -> impl Strategy<Value = Message> {
             })
         }),
         3 => append_entries(),
+        2 => append_shared(),
         1 => (term(), any::<bool>(), node(), index(), index(), term()).prop_map(
             |(term, success, from, match_index, conflict_index, conflict_term)| {
                 Message::AppendEntriesReply(AppendEntriesReply {
@@ -345,6 +361,7 @@ proptest! {
         target in 1u64..=3,
         pre_vote in any::<bool>(),
         restore_from_log in any::<bool>(),
+        shared_commands in any::<bool>(),
         snapshot_threshold in prop_oneof![Just(0usize), 1..4usize],
         ops in vec(op(), 1..40),
     ) {
@@ -355,6 +372,7 @@ proptest! {
                 .with_heartbeat_interval(2)
                 .with_pre_vote(pre_vote)
                 .with_restore_from_log(restore_from_log)
+                .with_shared_commands(shared_commands)
                 .with_snapshot_threshold(snapshot_threshold)
                 .with_seed(seed ^ id)
         });

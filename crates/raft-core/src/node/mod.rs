@@ -704,10 +704,11 @@ impl<L: RaftLog> RaftNode<L> {
         // (one of them is empty: a node uses one form).
         let mut owned = std::mem::take(&mut self.pending_proposals);
         let mut shared = std::mem::take(&mut self.pending_shared);
-        let result = self
-            .log
-            .append_from(&mut owned)
-            .and_then(|()| self.log.append_shared(&mut shared));
+        let result = if shared.is_empty() {
+            self.log.append_from(&mut owned)
+        } else {
+            self.log.append_shared(&mut shared)
+        };
         owned.clear();
         shared.clear();
         self.pending_proposals = owned;
