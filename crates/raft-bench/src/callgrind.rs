@@ -51,6 +51,7 @@ pub(crate) fn count(shape: Shape, which: &str, scratch: &Path) -> Option<Counted
 pub(crate) fn cluster(which: &str, nodes: u64, window: u64, commands: u64) -> Option<f64> {
     let pattern = match which {
         "ours" => "*cluster*ours*run_on*",
+        "ours-fast" => "*fast_cluster*run_on*",
         "peer" => "*cluster*peer*run_on*",
         _ => "*raftrs*measured_run*",
     };

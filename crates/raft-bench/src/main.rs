@@ -11,7 +11,7 @@
 //!                       tables with ratios; --docs rewrites them in PATH (not with --only)
 //! raft-bench shape NAME ours|peer ITERATIONS        one shape, one implementation
 //!                       (what callgrind runs; prints its allocations)
-//! raft-bench cluster ours|peer|raft-rs NODES IN_FLIGHT COMMANDS   one in-memory cluster run
+//! raft-bench cluster ours|ours-fast|peer|raft-rs NODES IN_FLIGHT COMMANDS   one in-memory cluster run
 //! raft-bench wal rounds|threads step|step-many|step-flush|step-many-flush IN_FLIGHT MILLIS
 //!                       one run of our 3-node WalLog cluster
 //! ```
@@ -27,6 +27,7 @@ mod alloc_counter;
 mod callgrind;
 mod cluster;
 mod docs;
+mod fast_cluster;
 mod leader_memory;
 mod raftrs;
 mod shapes;
@@ -131,6 +132,7 @@ fn main() {
             let budget = std::time::Duration::from_secs(300);
             let sample = match *which {
                 "ours" => cluster::ours::run(count, window, commands, budget),
+                "ours-fast" => fast_cluster::run(count, window, commands, budget),
                 "peer" => cluster::peer::run(count, window, commands, budget),
                 "raft-rs" => raftrs::run(count, window, commands, budget),
                 other => panic!("unknown implementation {other}"),
@@ -146,7 +148,7 @@ fn main() {
         }
         _ => eprintln!(
             "usage: raft-bench suite [--quick] [--only LIST] [--docs PATH] \
-             | shape NAME ours|peer N | cluster ours|peer|raft-rs NODES IN_FLIGHT COMMANDS"
+             | shape NAME ours|peer N | cluster ours|ours-fast|peer|raft-rs NODES IN_FLIGHT COMMANDS"
         ),
     }
 }

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::stats::{Samples, rate, ratio};
-use crate::{callgrind, cluster, leader_memory, raftrs, shapes::Shape, wal, wal_rounds};
+use crate::{
+    callgrind, cluster, fast_cluster, leader_memory, raftrs, shapes::Shape, wal, wal_rounds,
+};
 
 /// How much of everything to run.
 #[derive(Clone, Copy, Debug)]
@@ -166,16 +168,29 @@ fn memory_clusters(plan: Plan, out: &mut String) {
         "| nodes | in flight | ours | raft-io 1.0 | raft-rs 0.7 | ours/peer | ours/raft-rs | allocations per command (B): ours / peer / raft-rs |\n|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     let budget = Duration::from_secs(20);
+    let mut fast_rows = Vec::new();
     for count in [3, 5] {
         for window in [1, 16, 256] {
             eprintln!("in-memory cluster: {count} nodes, {window} in flight ...");
             let (mut ours, mut peer, mut rs) = (Runs::default(), Runs::default(), Runs::default());
+            let mut fast = Runs::default();
             for _ in 0..plan.rounds {
                 let commands = plan.cluster_commands;
                 ours.push(cluster::ours::run(count, window, commands, budget));
+                fast.push(fast_cluster::run(count, window, commands, budget));
                 peer.push(cluster::peer::run(count, window, commands, budget));
                 rs.push(raftrs::run(count, window, commands, budget));
             }
+            fast_rows.push(format!(
+                "| {count} | {window} | {} | {} | **{}** | **{}** | **{}** | {} ({:.2} per node) |",
+                fast.throughput_cell(),
+                ours.throughput_cell(),
+                ratio(&fast.per_second, &ours.per_second),
+                ratio(&fast.per_second, &peer.per_second),
+                ratio(&fast.per_second, &rs.per_second),
+                fast.allocations_cell(),
+                fast.allocations.median() / count as f64
+            ));
             let _ = writeln!(
                 out,
                 "| {count} | {window} | {} | {} | {} | **{}** | **{}** | {} / {} / {} |",
@@ -189,6 +204,22 @@ fn memory_clusters(plan: Plan, out: &mut String) {
                 rs.allocations_cell()
             );
         }
+    }
+    let _ = writeln!(
+        out,
+        "\n#### Our fast path: `step_into` and shared commands\n\n\
+         The same runs (alternating with the three above), our nodes under \
+         `with_shared_commands(true)` driven through `step_into` with one reused \
+         output buffer, proposals as `Event::ProposeShared` (the driver's one \
+         allocation per command). Targets: ahead of raft-rs at every depth; at most \
+         1 allocation per node per command.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| nodes | in flight | ours, fast path | ours, `step` | fast / `step` | fast / raft-io 1.0 | fast / raft-rs | allocations per command (B), fast path |\n|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for row in fast_rows {
+        let _ = writeln!(out, "{row}");
     }
     let _ = writeln!(out);
 }
@@ -209,28 +240,31 @@ fn cluster_instructions(plan: Plan, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "| nodes | in flight | ours | raft-io 1.0 | raft-rs 0.7 | ours/peer | ours/raft-rs |\n|---:|---:|---:|---:|---:|---:|---:|"
+        "| nodes | in flight | ours | raft-io 1.0 | raft-rs 0.7 | ours/peer | ours/raft-rs | ours, fast path | fast/peer | fast/raft-rs |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for count in [3, 5] {
         for window in [1, 16, 256] {
             eprintln!("cluster instructions: {count} nodes, {window} in flight ...");
-            let counted: Vec<Option<f64>> = ["ours", "peer", "raft-rs"]
+            let counted: Vec<Option<f64>> = ["ours", "peer", "raft-rs", "ours-fast"]
                 .iter()
                 .map(|which| callgrind::cluster(which, count, window, commands))
                 .collect();
             let cell = |value: Option<f64>| value.map_or("n/a".to_owned(), |v| format!("{v:.0}"));
-            let ratio = |other: Option<f64>| match (counted[0], other) {
+            let ratio = |ours: Option<f64>, other: Option<f64>| match (ours, other) {
                 (Some(ours), Some(other)) => format!("**{:.2}×**", ours / other),
                 _ => "n/a".to_owned(),
             };
             let _ = writeln!(
                 out,
-                "| {count} | {window} | {} | {} | {} | {} | {} |",
+                "| {count} | {window} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(counted[0]),
                 cell(counted[1]),
                 cell(counted[2]),
-                ratio(counted[1]),
-                ratio(counted[2])
+                ratio(counted[0], counted[1]),
+                ratio(counted[0], counted[2]),
+                cell(counted[3]),
+                ratio(counted[3], counted[1]),
+                ratio(counted[3], counted[2])
             );
         }
     }
