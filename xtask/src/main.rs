@@ -50,6 +50,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("membership", ""),
     ("learner", ""),
     ("kv_store", ""),
+    ("shared_commands", ""),
     ("persistent_node", "persistence"),
     ("large_snapshot", "persistence"),
     // Three kv_server processes: write, kill the leader, fail over.

@@ -34,7 +34,7 @@ pub(crate) fn run_on(nodes: Vec<RaftNode>, window: u64, commands: u64, budget: D
 /// Nodes 1..=`count` sharing commands, node 1 elected and its first entry
 /// committed everywhere (timing as in `shapes::ours::elect`).
 fn elect(count: u64) -> Vec<RaftNode> {
-    let nodes = (1..=count)
+    let nodes: Vec<RaftNode> = (1..=count)
         .map(|id| {
             let peers = (1..=count).filter(move |&p| p != id);
             let config = RaftConfig::new(id, peers)
@@ -45,10 +45,10 @@ fn elect(count: u64) -> Vec<RaftNode> {
         })
         .collect();
     let mut cluster = FastNodes {
+        applied: vec![0; nodes.len()],
         nodes,
         queue: VecDeque::new(),
         out: Vec::new(),
-        applied: vec![0; count as usize],
     };
     for _ in 0..1000 {
         if cluster.nodes[0].is_leader() {
@@ -136,7 +136,10 @@ mod tests {
             // `Vec` per follower's append. The logs' own `Vec`s grow by
             // doubling, a few reallocations over the run (the 0.01).
             let per_node = fast.allocations_per_command() / nodes as f64;
-            assert!(per_node <= 1.01, "{per_node} allocations per node per command");
+            assert!(
+                per_node <= 1.01,
+                "{per_node} allocations per node per command"
+            );
             assert!(fast.allocations_per_command() < step.allocations_per_command() / 2.0);
         }
     }

@@ -49,7 +49,7 @@ pub(crate) fn next_term(term: Term) -> Option<Term> {
 /// entry newer than its owner's term), and no index it asks the node to
 /// adopt (a snapshot's, an entry's) is above [`INDEX_MAX`]. Anything else is
 /// corrupt or forged and must change nothing, not even the term.
-#[inline]
+#[inline(always)]
 pub(crate) fn is_plausible(message: &Message) -> bool {
     let adopted_index = match message {
         Message::AppendEntries(m) => m.entries.last().map_or(0, |entry| entry.index),

@@ -140,7 +140,11 @@ fn append_shared() -> impl Strategy<Value = Message> {
             leader: m.leader,
             prev_log_index: m.prev_log_index,
             prev_log_term: m.prev_log_term,
-            entries: m.entries.into_iter().map(raft_core::SharedEntry::from).collect(),
+            entries: m
+                .entries
+                .into_iter()
+                .map(raft_core::SharedEntry::from)
+                .collect(),
             leader_commit: m.leader_commit,
         }),
         other => other,

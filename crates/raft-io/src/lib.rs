@@ -56,12 +56,12 @@
 #![deny(missing_docs)]
 
 pub use raft_core::{
-    Action, AppendEntries, AppendEntriesReply, ConfChange, EntryKind, Error, Event, HardState,
-    INDEX_MAX, Index, InstallSnapshot, InstallSnapshotReply, LogEntry, Membership, MemoryLog,
-    MemoryTransport, Message, NodeId, PeerStatus, PreVote, PreVoteReply, RaftConfig, RaftLog,
-    RaftNode, RaftTransport, ReadProbe, ReadProbeReply, ReplicationState, RequestVote,
-    RequestVoteReply, Result, Role, Snapshot, SnapshotChunk, SnapshotChunkReply, Status, TERM_MAX,
-    Term, TimeoutNow,
+    Action, AppendEntries, AppendEntriesReply, AppendShared, ConfChange, EntryKind, Error, Event,
+    HardState, INDEX_MAX, Index, InstallSnapshot, InstallSnapshotReply, LogEntry, Membership,
+    MemoryLog, MemoryTransport, Message, NodeId, PeerStatus, PreVote, PreVoteReply, RaftConfig,
+    RaftLog, RaftNode, RaftTransport, ReadProbe, ReadProbeReply, ReplicationState, RequestVote,
+    RequestVoteReply, Result, Role, SharedCommand, SharedEntry, Snapshot, SnapshotChunk,
+    SnapshotChunkReply, Status, TERM_MAX, Term, TimeoutNow,
 };
 
 /// The storage seam's helpers: [`log::SnapshotReader`], [`log::SnapshotStage`],

@@ -204,7 +204,9 @@ fn write_snapshot(enc: &mut Encoder, snapshot: &Snapshot) -> pack_io::Result<()>
 const SCALARS: usize = 64;
 
 fn entries_hint(command_lens: impl Iterator<Item = usize>) -> usize {
-    command_lens.fold(SCALARS, |acc, len| acc.saturating_add(len.saturating_add(31)))
+    command_lens.fold(SCALARS, |acc, len| {
+        acc.saturating_add(len.saturating_add(31))
+    })
 }
 
 fn size_hint(message: &Message) -> usize {

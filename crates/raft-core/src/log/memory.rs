@@ -126,7 +126,8 @@ impl RaftLog for MemoryLog {
     }
 
     fn entry(&self, index: Index) -> Option<LogEntry> {
-        self.position(index).map(|pos| self.entries[pos].to_log_entry())
+        self.position(index)
+            .map(|pos| self.entries[pos].to_log_entry())
     }
 
     fn kind_at(&self, index: Index) -> Option<EntryKind> {
@@ -134,7 +135,10 @@ impl RaftLog for MemoryLog {
     }
 
     fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
-        self.held(from, to).iter().map(StoredEntry::to_log_entry).collect()
+        self.held(from, to)
+            .iter()
+            .map(StoredEntry::to_log_entry)
+            .collect()
     }
 
     fn entries_into(&self, from: Index, to: Index, out: &mut Vec<LogEntry>) {
@@ -177,14 +181,16 @@ impl RaftLog for MemoryLog {
     /// Moves the entries: no command is cloned.
     fn append_from(&mut self, entries: &mut Vec<LogEntry>) -> Result<()> {
         check_contiguous(self.last_index(), entries)?;
-        self.entries.extend(entries.drain(..).map(StoredEntry::Owned));
+        self.entries
+            .extend(entries.drain(..).map(StoredEntry::Owned));
         Ok(())
     }
 
     /// Keeps the references: no command is copied.
     fn append_shared(&mut self, entries: &mut Vec<SharedEntry>) -> Result<()> {
         check_indexes_contiguous(self.last_index(), entries.iter().map(|entry| entry.index))?;
-        self.entries.extend(entries.drain(..).map(StoredEntry::Shared));
+        self.entries
+            .extend(entries.drain(..).map(StoredEntry::Shared));
         Ok(())
     }
 

@@ -139,7 +139,10 @@ pub trait RaftLog {
     /// memory should keep these references (as `MemoryLog` does) so no
     /// command is copied; the default copies them into owned entries.
     fn append_shared(&mut self, entries: &mut Vec<crate::SharedEntry>) -> Result<()> {
-        let mut owned: Vec<LogEntry> = entries.iter().map(crate::SharedEntry::to_log_entry).collect();
+        let mut owned: Vec<LogEntry> = entries
+            .iter()
+            .map(crate::SharedEntry::to_log_entry)
+            .collect();
         self.append_from(&mut owned)?;
         entries.clear();
         Ok(())

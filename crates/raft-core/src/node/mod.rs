@@ -525,6 +525,10 @@ impl<L: RaftLog> RaftNode<L> {
         error
     }
 
+    /// Called once, from `step_event`: inlined there, so the dispatch on
+    /// the event is one match (measured: out of line it cost every shape
+    /// 5-10%).
+    #[inline(always)]
     fn handle_event(&mut self, event: Event) -> Result<()> {
         if !matches!(
             event,
@@ -648,6 +652,7 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Whether `message` reaches its handler: our own echo and corrupt
     /// input are dropped, then the term rules run (and may drop it).
+    #[inline(always)]
     fn admit_message(&mut self, message: &Message) -> Result<bool> {
         if message.from() == self.id() || !crate::plausible::is_plausible(message) {
             // Our own echo, or corrupt terms (PROTOCOL.md §2.1): dropped

@@ -3,10 +3,10 @@
 //! hints, and commit by quorum of current-term entries.
 
 use super::RaftNode;
+use super::entry_forms::EntryForm;
 use super::status::ReplicationState;
 use crate::error::{Error, Result};
 use crate::log::RaftLog;
-use super::entry_forms::EntryForm;
 use crate::message::{AppendEntries, AppendEntriesReply, Message};
 use crate::shared::{AppendShared, SharedEntry};
 use crate::types::{EntryKind, Index, LogEntry, NodeId, Role, Term};
@@ -92,6 +92,7 @@ impl<L: RaftLog> RaftNode<L> {
         true
     }
 
+    #[inline]
     fn append_message(&self, prev: Index, prev_term: Term, entries: Vec<LogEntry>) -> Message {
         Message::AppendEntries(AppendEntries {
             term: self.term,
@@ -103,6 +104,7 @@ impl<L: RaftLog> RaftNode<L> {
         })
     }
 
+    #[inline]
     fn append_shared_message(
         &self,
         prev: Index,
@@ -323,7 +325,12 @@ impl<L: RaftLog> RaftNode<L> {
             leader_commit,
             ..
         } = request;
-        self.handle_append(leader, (prev_log_index, prev_log_term), entries, leader_commit)
+        self.handle_append(
+            leader,
+            (prev_log_index, prev_log_term),
+            entries,
+            leader_commit,
+        )
     }
 
     /// `handle_append_entries` for the shared form: the same rules.
@@ -336,7 +343,12 @@ impl<L: RaftLog> RaftNode<L> {
             leader_commit,
             ..
         } = request;
-        self.handle_append(leader, (prev_log_index, prev_log_term), entries, leader_commit)
+        self.handle_append(
+            leader,
+            (prev_log_index, prev_log_term),
+            entries,
+            leader_commit,
+        )
     }
 
     fn handle_append<E: EntryForm>(
@@ -432,7 +444,10 @@ impl<L: RaftLog> RaftNode<L> {
     /// `note_config_entries` for either form: only configuration entries
     /// are turned into owned ones (none, on the fast path's common case).
     fn note_config_forms<E: EntryForm>(&mut self, entries: &[E]) {
-        if entries.iter().any(|entry| entry.kind() == EntryKind::Config) {
+        if entries
+            .iter()
+            .any(|entry| entry.kind() == EntryKind::Config)
+        {
             let configs: Vec<LogEntry> = entries
                 .iter()
                 .filter(|entry| entry.kind() == EntryKind::Config)

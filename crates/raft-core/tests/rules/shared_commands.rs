@@ -258,7 +258,10 @@ fn a_shared_cluster_commits_what_an_owned_one_does() {
             .into_iter()
             .map(|id| {
                 let node = cluster.node(id);
-                (node.commit_index(), node.log().entries(1, node.log().last_index()))
+                (
+                    node.commit_index(),
+                    node.log().entries(1, node.log().last_index()),
+                )
             })
             .collect::<Vec<_>>()
     };
