@@ -42,6 +42,20 @@ impl Cluster {
     fn step(&mut self, slot: usize, event: Event) -> raft_io::Result<()> {
         self.out.clear();
         self.nodes[slot].step_into(event, &mut self.out)?;
+        self.route(slot);
+        Ok(())
+    }
+
+    /// The fast path's proposal: the command handed over, not copied.
+    fn propose(&mut self, slot: usize, command: SharedCommand) -> raft_io::Result<()> {
+        self.out.clear();
+        self.nodes[slot].propose_shared(command, &mut self.out)?;
+        self.route(slot);
+        Ok(())
+    }
+
+    /// Carries out what node `slot` just emitted into `out`.
+    fn route(&mut self, slot: usize) {
         for action in self.out.drain(..) {
             match action {
                 Action::Send { to, message } => self.queue.push_back((to, message)),
@@ -51,7 +65,6 @@ impl Cluster {
                 _ => {}
             }
         }
-        Ok(())
     }
 
     /// Delivers every queued message and what it causes.
@@ -88,7 +101,7 @@ fn main() -> Outcome {
         .map(|i| SharedCommand::from(format!("set x = {i}").as_bytes()))
         .collect();
     for command in &commands {
-        cluster.step(leader, Event::ProposeShared(Arc::clone(command)))?;
+        cluster.propose(leader, Arc::clone(command))?;
         cluster.deliver()?;
     }
     // The last commit index reaches the followers with the next heartbeat.

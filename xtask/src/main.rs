@@ -256,7 +256,18 @@ fn bench(args: &[String]) -> Outcome {
         }
         return cargo(&forwarded);
     }
-    let mut forwarded = vec!["run", "-q", "--release", "-p", "raft-bench", "--", "suite"];
+    // The `suite` profile: release with one codegen unit per crate, so
+    // instruction counts compare code, not codegen partitioning.
+    let mut forwarded = vec![
+        "run",
+        "-q",
+        "--profile",
+        "suite",
+        "-p",
+        "raft-bench",
+        "--",
+        "suite",
+    ];
     forwarded.extend(args.iter().map(String::as_str));
     forwarded.extend(["--docs", "docs/BENCHMARKS.md"]);
     cargo(&forwarded)

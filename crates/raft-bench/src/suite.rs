@@ -210,7 +210,7 @@ fn memory_clusters(plan: Plan, out: &mut String) {
         "\n#### Our fast path: `step_into` and shared commands\n\n\
          The same runs (alternating with the three above), our nodes under \
          `with_shared_commands(true)` driven through `step_into` with one reused \
-         output buffer, proposals as `Event::ProposeShared` (the driver's one \
+         output buffer, proposals through `propose_shared` (the driver's one \
          allocation per command). Targets: ahead of raft-rs at every depth; at most \
          1 allocation per node per command.\n"
     );

@@ -184,7 +184,7 @@ impl RaftConfig {
     /// and shared (a [`SharedCommand`](crate::SharedCommand)) between the
     /// log, every append that carries it (`Message::AppendShared`) and its
     /// apply (`Action::ApplyShared`, emitted instead of `Action::Apply`).
-    /// Propose with `Event::ProposeShared` to hand over the allocation
+    /// Propose with `RaftNode::propose_shared` to hand over the allocation
     /// (`Event::Propose` still works: its command is moved into shared
     /// storage with one copy). The log keeps shared entries through
     /// `RaftLog::append_shared` / `shared_entries_into` (`MemoryLog` holds
@@ -196,7 +196,8 @@ impl RaftConfig {
     /// let mut node = RaftNode::new(RaftConfig::single(1).with_shared_commands(true));
     /// while !node.is_leader() { node.step(Event::Tick).unwrap(); }
     /// let command = SharedCommand::from(&b"set x = 1"[..]);
-    /// let actions = node.step(Event::ProposeShared(command.clone())).unwrap();
+    /// let mut actions = Vec::new();
+    /// node.propose_shared(command.clone(), &mut actions).unwrap();
     /// let applied = actions.iter().find_map(|a| match a {
     ///     Action::ApplyShared { command, .. } => Some(command.clone()),
     ///     _ => None,

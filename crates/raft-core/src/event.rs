@@ -36,11 +36,6 @@ pub enum Event {
         /// The command.
         command: Vec<u8>,
     },
-    /// **(ours)** Like [`Propose`](Event::Propose), with the command
-    /// shared: under `RaftConfig::with_shared_commands` the log, every
-    /// append that carries it and its `Action::ApplyShared` hold this one
-    /// allocation (without that option it is copied, as a `Propose`).
-    ProposeShared(SharedCommand),
     /// The application's answer to `Action::Snapshot`: its state through
     /// `index`, so the log before it can be compacted.
     Snapshot {

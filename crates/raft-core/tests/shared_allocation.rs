@@ -78,6 +78,11 @@ impl Cluster {
     fn step(&mut self, slot: usize, event: Event) {
         self.out.clear();
         self.nodes[slot].step_into(event, &mut self.out).unwrap();
+        self.route();
+    }
+
+    /// Carries out what a node just emitted into `out`.
+    fn route(&mut self) {
         for action in self.out.drain(..) {
             match action {
                 Action::Send { to, message } => self.queue.push_back((to, message)),
@@ -99,12 +104,16 @@ impl Cluster {
         let before = ALLOCATIONS.load(Ordering::SeqCst);
         for i in 0..count {
             let bytes = [i.to_le_bytes()[0]; 64];
-            let event = if shared {
-                Event::ProposeShared(SharedCommand::from(&bytes[..]))
+            if shared {
+                self.out.clear();
+                let command = SharedCommand::from(&bytes[..]);
+                self.nodes[0]
+                    .propose_shared(command, &mut self.out)
+                    .unwrap();
+                self.route();
             } else {
-                Event::Propose(bytes.to_vec())
-            };
-            self.step(0, event);
+                self.step(0, Event::Propose(bytes.to_vec()));
+            }
             self.deliver();
         }
         (ALLOCATIONS.load(Ordering::SeqCst) - before) as f64 / count as f64

@@ -127,7 +127,8 @@ impl<D: SimDisk> ClusterBuilder<D> {
     }
 
     /// Every node shares commands (`RaftConfig::with_shared_commands`):
-    /// proposals become `Event::ProposeShared`, appends `AppendShared`,
+    /// proposals go through `RaftNode::propose_shared`, appends are
+    /// `AppendShared`,
     /// applies `Action::ApplyShared`. Applied before [`tune`](Self::tune).
     pub fn shared_commands(mut self, shared: bool) -> Self {
         self.shared_commands = shared;

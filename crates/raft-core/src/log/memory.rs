@@ -1,6 +1,6 @@
 //! `MemoryLog`: the default, non-durable `RaftLog`, backed by a `Vec`.
 
-use super::stored_entry::StoredEntry;
+use super::held_entries::HeldEntries;
 use super::{
     RaftLog, SnapshotStage, StagedSnapshots, check_contiguous, check_indexes_contiguous, chunk_of,
 };
@@ -25,7 +25,7 @@ use crate::types::{EntryKind, HardState, Index, LogEntry, Snapshot, Term};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemoryLog {
     /// `entries[i]` has index `snapshot_index + 1 + i`.
-    entries: Vec<StoredEntry>,
+    entries: HeldEntries,
     hard_state: HardState,
     snapshot: Option<Snapshot>,
     /// The whole configuration at the snapshot's index.
@@ -54,31 +54,14 @@ impl MemoryLog {
         self.snapshot.as_ref().map_or(0, |snap| snap.term)
     }
 
-    /// The held entries in `[from, to]`, clamped to what is held; empty if
-    /// `from` is not held or `from > to`.
-    fn held(&self, from: Index, to: Index) -> &[StoredEntry] {
+    /// Positions of the held entries in `[from, to]`, clamped to what is
+    /// held; empty if `from` is not held or `from > to`.
+    fn held(&self, from: Index, to: Index) -> std::ops::Range<usize> {
         let (Some(start), true) = (self.position(from), from <= to) else {
-            return &[];
+            return 0..0;
         };
         let wanted = usize::try_from(to - from).unwrap_or(usize::MAX);
-        let end = start.saturating_add(wanted).min(self.entries.len() - 1);
-        &self.entries[start..=end]
-    }
-
-    /// `held(from, to)` cut where the commands pass `bytes_max` (the first
-    /// entry always kept).
-    fn held_bounded(&self, from: Index, to: Index, bytes_max: usize) -> &[StoredEntry] {
-        let held = self.held(from, to);
-        let mut bytes = 0usize;
-        let count = held
-            .iter()
-            .take_while(|entry| {
-                bytes = bytes.saturating_add(entry.command().len());
-                bytes <= bytes_max
-            })
-            .count()
-            .max(1);
-        &held[..count.min(held.len())]
+        start..start.saturating_add(wanted).min(self.entries.len() - 1) + 1
     }
 
     /// Stores `snapshot` unless it is not newer than the stored one: a
@@ -90,7 +73,7 @@ impl MemoryLog {
         }
         if self.term_at(snapshot.index) == Some(snapshot.term) {
             if let Some(pos) = self.position(snapshot.index) {
-                self.entries.drain(..=pos);
+                self.entries.remove_through(pos);
             }
         } else {
             self.entries.clear();
@@ -113,50 +96,56 @@ impl RaftLog for MemoryLog {
     }
 
     fn last_term(&self) -> Term {
-        self.entries
-            .last()
-            .map_or_else(|| self.snapshot_term(), StoredEntry::term)
+        match self.entries.len() {
+            0 => self.snapshot_term(),
+            len => self.entries.term(len - 1),
+        }
     }
 
+    /// The hottest read of the node (several per step): one bounds check.
+    #[inline]
     fn term_at(&self, index: Index) -> Option<Term> {
-        if index == self.snapshot_index() {
-            return Some(self.snapshot_term());
+        let (snapshot_index, snapshot_term) = self
+            .snapshot
+            .as_ref()
+            .map_or((0, 0), |snap| (snap.index, snap.term));
+        let offset = index.checked_sub(snapshot_index)?;
+        match offset.checked_sub(1) {
+            None => Some(snapshot_term),
+            Some(pos) => self.entries.term_at(usize::try_from(pos).ok()?),
         }
-        self.position(index).map(|pos| self.entries[pos].term())
     }
 
     fn entry(&self, index: Index) -> Option<LogEntry> {
-        self.position(index)
-            .map(|pos| self.entries[pos].to_log_entry())
+        self.position(index).map(|pos| self.entries.entry(pos))
     }
 
     fn kind_at(&self, index: Index) -> Option<EntryKind> {
-        self.position(index).map(|pos| self.entries[pos].kind())
+        self.position(index).map(|pos| self.entries.kind(pos))
     }
 
     fn entries(&self, from: Index, to: Index) -> Vec<LogEntry> {
-        self.held(from, to)
-            .iter()
-            .map(StoredEntry::to_log_entry)
-            .collect()
+        self.entries.to_owned_vec(self.held(from, to))
     }
 
     fn entries_into(&self, from: Index, to: Index, out: &mut Vec<LogEntry>) {
-        out.extend(self.held(from, to).iter().map(StoredEntry::to_log_entry));
+        self.entries.extend_owned(self.held(from, to), out);
     }
 
     /// One pass over the held slice and one allocation of the exact size:
     /// the default (an `entry` clone and a `Vec` push per index) showed up in
     /// the leader's `send_append` profile (`crates/raft-bench`).
     fn entries_bounded(&self, from: Index, to: Index, bytes_max: usize) -> Vec<LogEntry> {
-        self.held_bounded(from, to, bytes_max)
-            .iter()
-            .map(StoredEntry::to_log_entry)
-            .collect()
+        let held = self.held(from, to);
+        if held.is_empty() {
+            return Vec::new();
+        }
+        self.entries
+            .to_owned_vec(self.entries.bounded(held, bytes_max))
     }
 
-    /// Hands out the held references: no command is copied (an entry that
-    /// was appended owned is copied once).
+    /// Hands out the held references: no command is copied (unless the log
+    /// holds owned entries, which are copied).
     fn shared_entries_into(
         &self,
         from: Index,
@@ -164,33 +153,31 @@ impl RaftLog for MemoryLog {
         bytes_max: usize,
         out: &mut Vec<SharedEntry>,
     ) {
-        out.extend(
-            self.held_bounded(from, to, bytes_max)
-                .iter()
-                .map(StoredEntry::to_shared),
-        );
+        let held = self.held(from, to);
+        if held.is_empty() {
+            return;
+        }
+        self.entries
+            .extend_shared(self.entries.bounded(held, bytes_max), out);
     }
 
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         check_contiguous(self.last_index(), entries)?;
-        self.entries
-            .extend(entries.iter().cloned().map(StoredEntry::Owned));
+        self.entries.append_cloned(entries);
         Ok(())
     }
 
     /// Moves the entries: no command is cloned.
     fn append_from(&mut self, entries: &mut Vec<LogEntry>) -> Result<()> {
         check_contiguous(self.last_index(), entries)?;
-        self.entries
-            .extend(entries.drain(..).map(StoredEntry::Owned));
+        self.entries.append_owned(entries);
         Ok(())
     }
 
     /// Keeps the references: no command is copied.
     fn append_shared(&mut self, entries: &mut Vec<SharedEntry>) -> Result<()> {
         check_indexes_contiguous(self.last_index(), entries.iter().map(|entry| entry.index))?;
-        self.entries
-            .extend(entries.drain(..).map(StoredEntry::Shared));
+        self.entries.append_shared(entries);
         Ok(())
     }
 

@@ -1,9 +1,9 @@
 //! The storage seam: `RaftLog`, and `MemoryLog`, its in-memory implementation.
 
+mod held_entries;
 mod memory;
 mod snapshot_reader;
 mod staging;
-mod stored_entry;
 
 pub use memory::MemoryLog;
 pub use snapshot_reader::SnapshotReader;

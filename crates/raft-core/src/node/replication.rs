@@ -6,6 +6,7 @@ use super::RaftNode;
 use super::entry_forms::EntryForm;
 use super::status::ReplicationState;
 use crate::error::{Error, Result};
+use crate::event::Action;
 use crate::log::RaftLog;
 use crate::message::{AppendEntries, AppendEntriesReply, Message};
 use crate::shared::{AppendShared, SharedEntry};
@@ -61,64 +62,74 @@ impl<L: RaftLog> RaftNode<L> {
         let Some(prev_term) = self.log.term_at(prev) else {
             return self.send_snapshot(to);
         };
-        let (message, count) = if next > last {
-            (self.append_message(prev, prev_term, Vec::new()), 0)
-        } else {
-            let batch_end = last.min(next.saturating_add(self.config.max_batch() as Index - 1));
-            let bytes_max = self.config.max_batch_bytes();
-            let (message, count) = if self.config.shared_commands() {
-                let mut entries = Vec::new();
-                self.log
-                    .shared_entries_into(next, batch_end, bytes_max, &mut entries);
-                let count = entries.len();
-                (self.append_shared_message(prev, prev_term, entries), count)
-            } else {
-                let entries = self.log.entries_bounded(next, batch_end, bytes_max);
-                let count = entries.len();
-                (self.append_message(prev, prev_term, entries), count)
-            };
-            if count == 0 {
+        if next > last {
+            self.note_sent(to, prev, 0);
+            self.push_append(to, (prev, prev_term), Vec::new());
+            return true;
+        }
+        let batch_end = last.min(next.saturating_add(self.config.max_batch() as Index - 1));
+        let bytes_max = self.config.max_batch_bytes();
+        if self.config.shared_commands() {
+            let mut entries = Vec::new();
+            self.log
+                .shared_entries_into(next, batch_end, bytes_max, &mut entries);
+            if entries.is_empty() {
                 return self.send_snapshot(to);
             }
-            (message, count)
-        };
-        let last_sent = prev + count as Index;
-        if let Some(pr) = self.progress.get_mut(to)
-            && (count > 0 || pr.state == ReplicationState::Probe)
-        {
-            pr.sent_entries(last_sent);
+            self.note_sent(to, prev, entries.len());
+            self.push_append_shared(to, (prev, prev_term), entries);
+        } else {
+            let entries = self.log.entries_bounded(next, batch_end, bytes_max);
+            if entries.is_empty() {
+                return self.send_snapshot(to);
+            }
+            self.note_sent(to, prev, entries.len());
+            self.push_append(to, (prev, prev_term), entries);
         }
-        self.send(to, message);
         true
     }
 
-    #[inline]
-    fn append_message(&self, prev: Index, prev_term: Term, entries: Vec<LogEntry>) -> Message {
-        Message::AppendEntries(AppendEntries {
-            term: self.term,
-            leader: self.id(),
-            prev_log_index: prev,
-            prev_log_term: prev_term,
-            entries,
-            leader_commit: self.commit_index,
-        })
+    /// Records `count` entries after `prev` as sent to `to` (an empty
+    /// append counts only as a probe).
+    fn note_sent(&mut self, to: NodeId, prev: Index, count: usize) {
+        if let Some(pr) = self.progress.get_mut(to)
+            && (count > 0 || pr.state == ReplicationState::Probe)
+        {
+            pr.sent_entries(prev + count as Index);
+        }
     }
 
+    /// Emits an `AppendEntries` of `entries` after `prev` (index, term),
+    /// built in place in the output.
     #[inline]
-    fn append_shared_message(
-        &self,
-        prev: Index,
-        prev_term: Term,
-        entries: Vec<SharedEntry>,
-    ) -> Message {
-        Message::AppendShared(AppendShared {
-            term: self.term,
-            leader: self.id(),
-            prev_log_index: prev,
-            prev_log_term: prev_term,
-            entries,
-            leader_commit: self.commit_index,
-        })
+    fn push_append(&mut self, to: NodeId, prev: (Index, Term), entries: Vec<LogEntry>) {
+        self.out.push(Action::Send {
+            to,
+            message: Message::AppendEntries(AppendEntries {
+                term: self.term,
+                leader: self.id(),
+                prev_log_index: prev.0,
+                prev_log_term: prev.1,
+                entries,
+                leader_commit: self.commit_index,
+            }),
+        });
+    }
+
+    /// `push_append` in the shared form.
+    #[inline]
+    fn push_append_shared(&mut self, to: NodeId, prev: (Index, Term), entries: Vec<SharedEntry>) {
+        self.out.push(Action::Send {
+            to,
+            message: Message::AppendShared(AppendShared {
+                term: self.term,
+                leader: self.id(),
+                prev_log_index: prev.0,
+                prev_log_term: prev.1,
+                entries,
+                leader_commit: self.commit_index,
+            }),
+        });
     }
 
     /// Every heartbeat interval: assert leadership, carry the commit index,
@@ -183,8 +194,7 @@ impl<L: RaftLog> RaftNode<L> {
         let Some(prev_term) = self.log.term_at(prev) else {
             return false;
         };
-        let message = self.append_message(prev, prev_term, Vec::new());
-        self.send(to, message);
+        self.push_append(to, (prev, prev_term), Vec::new());
         true
     }
 

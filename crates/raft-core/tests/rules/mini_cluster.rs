@@ -113,6 +113,18 @@ impl MiniCluster {
         Ok(actions)
     }
 
+    /// `RaftNode::propose_shared` on node `id`, its sends queued.
+    pub fn propose_shared(&mut self, id: NodeId, command: raft_core::SharedCommand) {
+        let mut out = Vec::new();
+        self.node_mut(id).propose_shared(command, &mut out).unwrap();
+        for action in out {
+            if let Action::Send { to, message } = action {
+                self.record_vote(id, to, &message);
+                self.queue.push_back((to, message));
+            }
+        }
+    }
+
     /// Delivers queued messages (and those they cause) until none is left
     /// or `limit` were handled.
     pub fn deliver_all(&mut self, limit: usize) {

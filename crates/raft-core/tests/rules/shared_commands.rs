@@ -54,7 +54,10 @@ fn the_leaders_appends_carry_the_proposed_allocation() {
     let mut leader = RaftNode::new(cfg(1, &[2, 3]).with_shared_commands(true));
     elect_and_settle(&mut leader);
     let command = shared(b"put k v");
-    let actions = leader.step(Event::ProposeShared(command.clone())).unwrap();
+    let mut actions = Vec::new();
+    leader
+        .propose_shared(command.clone(), &mut actions)
+        .unwrap();
     let sent = appends(&actions);
     assert_eq!(sent.len(), 2, "one append per follower: {actions:?}");
     for (_, append) in &sent {
@@ -151,7 +154,8 @@ fn a_shared_follower_accepts_owned_appends_and_applies_shared() {
 fn an_owned_node_copies_a_shared_proposal() {
     let mut node = RaftNode::new(cfg(1, &[]));
     elect(&mut node);
-    let actions = node.step(Event::ProposeShared(shared(b"x"))).unwrap();
+    let mut actions = Vec::new();
+    node.propose_shared(shared(b"x"), &mut actions).unwrap();
     let last = node.log().last_index();
     assert_eq!(owned_applies(&actions), vec![(last, b"x".to_vec())]);
 }
@@ -165,6 +169,19 @@ fn a_shared_node_moves_an_owned_proposal_into_shared_storage() {
     assert_eq!(applied.len(), 1);
     let last = node.log().last_index();
     assert_eq!((applied[0].0, &applied[0].1[..]), (last, &b"x"[..]));
+}
+
+#[test]
+fn a_shared_proposal_on_a_follower_is_refused_and_emits_nothing() {
+    let mut follower = RaftNode::new(cfg(2, &[1, 3]).with_shared_commands(true));
+    let mut out = vec![send(1, ae_ok(1, 2, 0))];
+    let error = follower.propose_shared(shared(b"x"), &mut out).unwrap_err();
+    assert!(
+        matches!(error, raft_core::Error::NotLeader { .. }),
+        "{error:?}"
+    );
+    assert_eq!(out, vec![send(1, ae_ok(1, 2, 0))], "out was changed");
+    assert_eq!(follower.log().last_index(), 0);
 }
 
 #[test]
@@ -243,12 +260,11 @@ fn a_shared_cluster_commits_what_an_owned_one_does() {
         cluster.set_loss(100, 7);
         let leader = cluster.run_until_leader(500).unwrap();
         for i in 0..50u8 {
-            let event = if shared_commands {
-                Event::ProposeShared(shared(&[i]))
+            if shared_commands {
+                cluster.propose_shared(leader, shared(&[i]));
             } else {
-                Event::Propose(vec![i])
-            };
-            cluster.step(leader, event).unwrap();
+                cluster.step(leader, Event::Propose(vec![i])).unwrap();
+            }
             cluster.deliver_all(10_000);
         }
         cluster.run(60);

@@ -16,23 +16,7 @@ impl<D: SimDisk> Cluster<D> {
         let Some(leader) = self.leader().filter(|&id| !self.is_paused(id)) else {
             return Ok(None);
         };
-        Ok(self
-            .step(leader, self.proposal(leader, command))?
-            .ok()
-            .map(|()| leader))
-    }
-
-    /// The event proposing `command` to `leader`, in the form the node
-    /// uses: shared under `RaftConfig::with_shared_commands`.
-    pub(super) fn proposal(&self, leader: NodeId, command: Vec<u8>) -> Event {
-        let shared = self
-            .node(leader)
-            .is_some_and(|node| node.config().shared_commands());
-        if shared {
-            Event::ProposeShared(command.into())
-        } else {
-            Event::Propose(command)
-        }
+        Ok(self.step_propose(leader, command)?.ok().map(|()| leader))
     }
 
     /// Proposes `command` like a client would: to the current leader,

@@ -170,6 +170,16 @@ impl Cluster<SimLog> {
     }
 }
 
+/// What one `drive` feeds a node.
+#[derive(Debug)]
+enum Input {
+    Event(Event),
+    /// `RaftNode::propose_shared`.
+    Shared(raft_core::SharedCommand),
+    /// `RaftNode::flush_into`.
+    Flush,
+}
+
 impl<D: SimDisk> Cluster<D> {
     pub(crate) fn from_parts(
         seed: u64,
@@ -322,7 +332,22 @@ impl<D: SimDisk> Cluster<D> {
     /// sync failure was armed stops the node (returned as `Ok(Err(..))`);
     /// any other fails the run.
     pub fn step(&mut self, id: NodeId, event: Event) -> SimResult<Result<(), Error>> {
-        self.drive(id, Some(event))
+        self.drive(id, Input::Event(event))
+    }
+
+    /// Like [`step`](Self::step) with `Event::Propose(command)`, in the
+    /// form node `id` uses: through `RaftNode::propose_shared` under
+    /// `RaftConfig::with_shared_commands`.
+    pub fn step_propose(&mut self, id: NodeId, command: Vec<u8>) -> SimResult<Result<(), Error>> {
+        let shared = self
+            .machines
+            .get(&id)
+            .is_some_and(|m| m.config.shared_commands());
+        if shared {
+            self.drive(id, Input::Shared(command.into()))
+        } else {
+            self.drive(id, Input::Event(Event::Propose(command)))
+        }
     }
 
     /// With deferred sync ([`RaftConfig::with_deferred_sync`]): makes node
@@ -331,11 +356,11 @@ impl<D: SimDisk> Cluster<D> {
     /// at the end of each tick, so a crash between a step and the flush
     /// loses exactly the unsynced writes.
     pub fn flush(&mut self, id: NodeId) -> SimResult<Result<(), Error>> {
-        self.drive(id, None)
+        self.drive(id, Input::Flush)
     }
 
-    /// One step (`Some(event)`) or one flush (`None`) of node `id`.
-    fn drive(&mut self, id: NodeId, event: Option<Event>) -> SimResult<Result<(), Error>> {
+    /// One step or one flush of node `id`.
+    fn drive(&mut self, id: NodeId, input: Input) -> SimResult<Result<(), Error>> {
         if let Some(failure) = self.failed.take() {
             return Err(failure);
         }
@@ -349,17 +374,18 @@ impl<D: SimDisk> Cluster<D> {
         };
         if let Some(pause) = machine.pause.as_mut() {
             // A paused machine takes no step: messages wait for it.
-            if let Some(Event::Message(message)) = event {
+            if let Input::Event(Event::Message(message)) = input {
                 pause.hold(message);
             }
             return Ok(Ok(()));
         }
-        if self.trace && !matches!(event, Some(Event::Tick)) {
-            eprintln!("[{}] node {id} <- {event:?}", self.now);
+        if self.trace && !matches!(input, Input::Event(Event::Tick)) {
+            eprintln!("[{}] node {id} <- {input:?}", self.now);
         }
-        let fed = match event {
-            Some(event) => node.step_into(event, &mut out),
-            None => node.flush_into(&mut out),
+        let fed = match input {
+            Input::Event(event) => node.step_into(event, &mut out),
+            Input::Shared(command) => node.propose_shared(command, &mut out).map(drop),
+            Input::Flush => node.flush_into(&mut out),
         };
         match fed {
             Ok(()) => {}

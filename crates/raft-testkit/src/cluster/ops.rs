@@ -155,15 +155,15 @@ impl<D: SimDisk> Cluster<D> {
                 break; // the leader died taking an earlier operation
             }
             let read_id = read.then(|| self.register_read());
-            let event = match read_id {
+            let stepped = match read_id {
                 Some(id) => {
                     // Before the step: a sole voter answers within it.
                     self.clients.expect_read(id, op);
-                    Event::Read { id }
+                    self.step(leader, Event::Read { id })?
                 }
-                None => self.proposal(leader, envelope::wrap(op, &input)),
+                None => self.step_propose(leader, envelope::wrap(op, &input))?,
             };
-            if self.step(leader, event)?.is_ok() {
+            if stepped.is_ok() {
                 self.clients.sent(op, leader, term, self.now);
             }
         }
