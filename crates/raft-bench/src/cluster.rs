@@ -204,6 +204,10 @@ mod tests {
             let samples = [
                 super::ours::run(nodes, window, 300, budget),
                 super::peer::run(nodes, window, 300, budget),
+                // (Its allocation bound is asserted in raft-core's own
+                // `tests/shared_allocation.rs`: this binary's counter is
+                // shared by tests running in parallel.)
+                crate::fast_cluster::run(nodes, window, 300, budget),
                 crate::raftrs::run(nodes, window, 300, budget),
             ];
             for sample in samples {
