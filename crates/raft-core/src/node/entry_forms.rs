@@ -19,9 +19,10 @@ pub(super) trait EntryForm: Sized {
     fn append_to<L: RaftLog>(log: &mut L, batch: &mut Vec<Self>) -> Result<()>;
     /// The owned form, for the (rare) configuration entries.
     fn owned(&self) -> LogEntry;
-    /// The `Apply` of this normal, non-empty entry; `None` for a no-op or a
-    /// configuration.
-    fn into_apply(self) -> Option<Action>;
+    /// Pushes the `Apply` of this entry onto `out` if it is normal and
+    /// non-empty (a no-op or a configuration is not applied); built in
+    /// place, as the hot path wants.
+    fn push_apply(self, out: &mut Vec<Action>);
 }
 
 impl EntryForm for LogEntry {
@@ -49,12 +50,15 @@ impl EntryForm for LogEntry {
         self.clone()
     }
 
-    fn into_apply(self) -> Option<Action> {
-        (self.kind == EntryKind::Normal && !self.command.is_empty()).then_some(Action::Apply {
-            index: self.index,
-            term: self.term,
-            command: self.command,
-        })
+    #[inline]
+    fn push_apply(self, out: &mut Vec<Action>) {
+        if self.kind == EntryKind::Normal && !self.command.is_empty() {
+            out.push(Action::Apply {
+                index: self.index,
+                term: self.term,
+                command: self.command,
+            });
+        }
     }
 }
 
@@ -83,14 +87,15 @@ impl EntryForm for SharedEntry {
         self.to_log_entry()
     }
 
-    fn into_apply(self) -> Option<Action> {
-        (self.kind == EntryKind::Normal && !self.command.is_empty()).then_some(
-            Action::ApplyShared {
+    #[inline]
+    fn push_apply(self, out: &mut Vec<Action>) {
+        if self.kind == EntryKind::Normal && !self.command.is_empty() {
+            out.push(Action::ApplyShared {
                 index: self.index,
                 term: self.term,
                 command: self.command,
-            },
-        )
+            });
+        }
     }
 }
 

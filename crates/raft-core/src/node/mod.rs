@@ -744,17 +744,19 @@ impl<L: RaftLog> RaftNode<L> {
         // Proposals are normal entries (no configuration to note): they are
         // moved into the log, not cloned; the buffers keep their allocation
         // (one of them is empty: a node uses one form).
-        let mut owned = std::mem::take(&mut self.pending_proposals);
-        let mut shared = std::mem::take(&mut self.pending_shared);
-        let result = if shared.is_empty() {
-            self.log.append_from(&mut owned)
+        let result = if self.pending_shared.is_empty() {
+            let mut entries = std::mem::take(&mut self.pending_proposals);
+            let result = self.log.append_from(&mut entries);
+            entries.clear();
+            self.pending_proposals = entries;
+            result
         } else {
-            self.log.append_shared(&mut shared)
+            let mut entries = std::mem::take(&mut self.pending_shared);
+            let result = self.log.append_shared(&mut entries);
+            entries.clear();
+            self.pending_shared = entries;
+            result
         };
-        owned.clear();
-        shared.clear();
-        self.pending_proposals = owned;
-        self.pending_shared = shared;
         self.pending_proposal_bytes = 0;
         result?;
         self.unsynced = true;

@@ -543,9 +543,7 @@ impl<L: RaftLog> RaftNode<L> {
                     ));
                 }
                 self.last_applied = entry.index();
-                if let Some(apply) = entry.into_apply() {
-                    self.out.push(apply);
-                }
+                entry.push_apply(&mut self.out);
             }
         }
         Ok(())
