@@ -378,7 +378,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// let actions = node.step(Event::Read { id: 9 }).unwrap();
     /// assert_eq!(actions, vec![Action::ReadReady { id: 9, index: 1 }]);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, event: Event) -> Result<Vec<Action>> {
         let mut out = Vec::new();
         self.step_into(event, &mut out)?;
@@ -539,7 +539,7 @@ impl<L: RaftLog> RaftNode<L> {
     /// Ends a step begun by `begin_step`: gives the buffer back, holds
     /// what must wait for a deferred sync, and on failure leaves the
     /// caller's buffer as it was (a storage failure stops the node).
-    #[inline]
+    #[inline(always)]
     fn end_step(
         &mut self,
         out: &mut Vec<Action>,

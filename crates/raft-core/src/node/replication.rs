@@ -190,6 +190,7 @@ impl<L: RaftLog> RaftNode<L> {
 
     /// Sends an `AppendEntries` with no entries after `prev`. Returns false,
     /// sending nothing, if `prev` was compacted away (its term is unknown).
+    #[inline]
     pub(super) fn send_empty_append(&mut self, to: NodeId, prev: Index) -> bool {
         let Some(prev_term) = self.log.term_at(prev) else {
             return false;
