@@ -12,38 +12,14 @@
 )]
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use raft_core::{Action, Event, Message, RaftConfig, RaftNode, SharedCommand};
 
-struct CountingAllocator;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+use counting_alloc::allocations_during;
 
 struct Cluster {
     nodes: Vec<RaftNode>,
@@ -101,22 +77,23 @@ impl Cluster {
     /// Proposes and commits `count` commands one at a time; the
     /// allocations per command.
     fn commit(&mut self, count: usize, shared: bool) -> f64 {
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
-        for i in 0..count {
-            let bytes = [i.to_le_bytes()[0]; 64];
-            if shared {
-                self.out.clear();
-                let command = SharedCommand::from(&bytes[..]);
-                self.nodes[0]
-                    .propose_shared(command, &mut self.out)
-                    .unwrap();
-                self.route();
-            } else {
-                self.step(0, Event::Propose(bytes.to_vec()));
+        let allocated = allocations_during(|| {
+            for i in 0..count {
+                let bytes = [i.to_le_bytes()[0]; 64];
+                if shared {
+                    self.out.clear();
+                    let command = SharedCommand::from(&bytes[..]);
+                    self.nodes[0]
+                        .propose_shared(command, &mut self.out)
+                        .unwrap();
+                    self.route();
+                } else {
+                    self.step(0, Event::Propose(bytes.to_vec()));
+                }
+                self.deliver();
             }
-            self.deliver();
-        }
-        (ALLOCATIONS.load(Ordering::SeqCst) - before) as f64 / count as f64
+        });
+        allocated as f64 / count as f64
     }
 }
 
