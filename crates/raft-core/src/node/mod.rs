@@ -589,9 +589,19 @@ impl<L: RaftLog> RaftNode<L> {
             Event::Message(Message::PreVoteReply(m)) => self.handle_pre_vote_reply(m),
             Event::Message(Message::RequestVote(m)) => self.handle_request_vote(m),
             Event::Message(Message::RequestVoteReply(m)) => self.handle_request_vote_reply(m),
-            Event::Message(Message::AppendEntries(m)) => self.handle_append_entries(m),
+            Event::Message(Message::AppendEntries(m)) => self.handle_append(
+                m.leader,
+                (m.prev_log_index, m.prev_log_term),
+                m.entries,
+                m.leader_commit,
+            ),
             Event::Message(Message::AppendEntriesReply(m)) => self.handle_append_reply(m),
-            Event::Message(Message::AppendShared(m)) => self.handle_append_shared(m),
+            Event::Message(Message::AppendShared(m)) => self.handle_append(
+                m.leader,
+                (m.prev_log_index, m.prev_log_term),
+                m.entries,
+                m.leader_commit,
+            ),
             Event::Message(Message::InstallSnapshot(m)) => self.handle_install_snapshot(m),
             Event::Message(Message::InstallSnapshotReply(m)) => {
                 self.handle_install_snapshot_reply(m)

@@ -327,42 +327,9 @@ impl<L: RaftLog> RaftNode<L> {
 
     // ----- follower --------------------------------------------------------
 
-    pub(super) fn handle_append_entries(&mut self, request: AppendEntries) -> Result<()> {
-        let AppendEntries {
-            leader,
-            prev_log_index,
-            prev_log_term,
-            entries,
-            leader_commit,
-            ..
-        } = request;
-        self.handle_append(
-            leader,
-            (prev_log_index, prev_log_term),
-            entries,
-            leader_commit,
-        )
-    }
-
-    /// `handle_append_entries` for the shared form: the same rules.
-    pub(super) fn handle_append_shared(&mut self, request: AppendShared) -> Result<()> {
-        let AppendShared {
-            leader,
-            prev_log_index,
-            prev_log_term,
-            entries,
-            leader_commit,
-            ..
-        } = request;
-        self.handle_append(
-            leader,
-            (prev_log_index, prev_log_term),
-            entries,
-            leader_commit,
-        )
-    }
-
-    fn handle_append<E: EntryForm>(
+    /// An `AppendEntries` or `AppendShared` (same rules, either entry
+    /// form): `prev` is its previous index and term.
+    pub(super) fn handle_append<E: EntryForm>(
         &mut self,
         leader: NodeId,
         prev: (Index, Term),
