@@ -50,6 +50,7 @@ impl MemoryLog {
         self.entries.is_empty()
     }
 
+    #[inline]
     fn snapshot_term(&self) -> Term {
         self.snapshot.as_ref().map_or(0, |snap| snap.term)
     }
@@ -90,11 +91,16 @@ impl MemoryLog {
     }
 }
 
+// The small reads and writes below are `#[inline]`: the node is generic
+// over its log, so it is compiled in the user's crate, where a call into
+// this crate cannot be inlined otherwise (measured: several calls per step).
 impl RaftLog for MemoryLog {
+    #[inline]
     fn last_index(&self) -> Index {
         self.snapshot_index() + self.entries.len() as Index
     }
 
+    #[inline]
     fn last_term(&self) -> Term {
         match self.entries.len() {
             0 => self.snapshot_term(),
@@ -197,19 +203,23 @@ impl RaftLog for MemoryLog {
         Ok(())
     }
 
+    #[inline]
     fn hard_state(&self) -> HardState {
         self.hard_state
     }
 
+    #[inline]
     fn set_hard_state(&mut self, state: HardState) -> Result<()> {
         self.hard_state = state;
         Ok(())
     }
 
+    #[inline]
     fn sync(&mut self) -> Result<()> {
         Ok(())
     }
 
+    #[inline]
     fn snapshot_index(&self) -> Index {
         self.snapshot.as_ref().map_or(0, |snap| snap.index)
     }

@@ -236,9 +236,15 @@ impl ProgressTracker {
         self.peers.len()
     }
 
-    /// The id of the `i`th peer (for loops that must also borrow the node).
-    pub(crate) fn id_at(&self, i: usize) -> NodeId {
-        self.peers[i].id
+    /// The `i`th peer's progress (`i < len()`): for loops over every peer
+    /// that need no lookup by id.
+    pub(crate) fn at(&self, i: usize) -> &Progress {
+        &self.peers[i]
+    }
+
+    /// `at`, mutably.
+    pub(crate) fn at_mut(&mut self, i: usize) -> &mut Progress {
+        &mut self.peers[i]
     }
 }
 
