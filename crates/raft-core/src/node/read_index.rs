@@ -66,6 +66,14 @@ impl ReadIndex {
 impl<L: RaftLog> RaftNode<L> {
     pub(super) fn handle_read(&mut self, id: u64) -> Result<()> {
         self.ensure_leader()?;
+        if self.may_answer_read_now() {
+            // What the round would conclude at the step's end, at once.
+            self.out.push(Action::ReadReady {
+                id,
+                index: self.commit_index,
+            });
+            return Ok(());
+        }
         if self.committed_in_current_term() {
             if !self.read_from_lease(id) {
                 self.reads.push(id, self.commit_index);
@@ -74,6 +82,20 @@ impl<L: RaftLog> RaftNode<L> {
             self.reads.awaiting_commit.push(id);
         }
         Ok(())
+    }
+
+    /// A sole voter is its own majority, so its read round is confirmed as
+    /// it starts; once its commit index is the cluster's (step 1) and
+    /// applied (step 3), the read is answered without the round, as long
+    /// as no earlier read waits (answers keep their order) and no lease is
+    /// kept (rounds renew it).
+    fn may_answer_read_now(&mut self) -> bool {
+        self.is_sole_voter()
+            && self.reads.pending.is_empty()
+            && self.reads.awaiting_commit.is_empty()
+            && !self.want_lease_round()
+            && self.last_applied == self.commit_index
+            && self.committed_in_current_term()
     }
 
     /// Whether the leader's commit index is known to be the cluster's

@@ -110,6 +110,35 @@ fn single_node_answers_reads_immediately() {
     assert_eq!(node.step(Event::Read { id: 4 }).unwrap(), vec![ready(4, 1)]);
 }
 
+// A read's index is the commit index when it arrives (thesis 6.4, step 1),
+// not what the step commits after it: a sole voter whose term has a
+// committed entry answers a read batched after a proposal at the index
+// before that proposal, and the reads after it in order. (Before its term
+// commits an entry, a read waits: `single_node_answers_reads_immediately`.)
+#[test]
+fn a_sole_voters_read_is_at_the_commit_index_it_arrived_at() {
+    let mut node = RaftNode::new(RaftConfig::single(1));
+    elect(&mut node);
+    node.step(Event::Propose(b"x".to_vec())).unwrap();
+    let actions = node
+        .step_many([
+            Event::Propose(b"y".to_vec()),
+            Event::Read { id: 5 },
+            Event::Read { id: 6 },
+        ])
+        .unwrap();
+    let reads: Vec<&Action> = actions
+        .iter()
+        .filter(|a| matches!(a, Action::ReadReady { .. }))
+        .collect();
+    assert_eq!(reads, [&ready(5, 1), &ready(6, 1)]);
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Apply { index: 2, .. }))
+    );
+}
+
 // Thesis 6.4 (liveness): if a probe round or its acknowledgements are lost,
 // the leader starts a new round at its next heartbeat, and an ack of that
 // later round confirms the read (it was sent after the read arrived).
