@@ -366,3 +366,15 @@ fn a_read_whose_probe_round_is_lost_is_still_answered() {
 fn a_candidate_paused_with_votes_in_flight_may_win_an_old_term() {
     run_seed(0x279, &FuzzOptions::default()).unwrap_or_else(|f| panic!("{f}"));
 }
+
+/// Regression (found by a 60,000-seed `raft-sim` soak): a follower that
+/// acknowledged index 143 and held stale term-9 entries after it refused
+/// the leader's probe with the hint "term 9 from 142"; the leader took a
+/// hint at or below the acknowledged index for a late reply and repeated
+/// the refused probe until the liveness bound ran out. The rule itself is
+/// `a_probe_heeds_a_conflict_hint_below_the_acknowledged_index` in
+/// raft-core's rules.
+#[test]
+fn a_probe_refused_with_a_hint_below_the_match_index_still_converges() {
+    run_seed(0x263a2, &FuzzOptions::default()).unwrap_or_else(|f| panic!("{f}"));
+}

@@ -224,11 +224,19 @@ impl<L: RaftLog> RaftNode<L> {
             }
             return Ok(());
         }
-        if !reply.success && reply.conflict_index <= pr.match_index {
-            // A rejection below what the follower already acknowledged is
-            // late or duplicated (an acknowledged prefix is durable and,
-            // within a term, never conflicts): it must not knock a healthy
-            // pipeline back to probing.
+        if !reply.success
+            && reply.conflict_index <= pr.match_index
+            && pr.state == ReplicationState::Replicate
+        {
+            // In a pipeline, a rejection hinting at or below what the
+            // follower acknowledged is taken as late or duplicated: it must
+            // not knock a healthy pipeline back to probing (one that did
+            // stall is restarted from its match index at a heartbeat).
+            // While probing the hint is heeded even so: it is the first
+            // index of the follower's conflicting *term*, which can begin
+            // at or below the acknowledged index while the conflict lies
+            // beyond it (ignoring it repeated one refused probe forever;
+            // `become_probe` keeps the next index above the match).
             return Ok(());
         }
         if reply.success {

@@ -386,6 +386,34 @@ fn a_conflict_hint_resumes_after_the_leaders_last_entry_of_that_term() {
     );
 }
 
+// Raft 5.3 conflict hints while probing: the hint is the first index of
+// the follower's conflicting term, and that term can begin at or below the
+// index the follower acknowledged while the conflict lies past it. Here
+// node 2 acknowledged index 3 and holds a stale term-2 entry at 4 (its
+// term 2 starts at 2): the probe at 4 is refused with the hint (2, term 2),
+// and the leader must resume after its own last term-2 entry, not drop
+// the hint as late (which repeated the refused probe forever: simulator
+// seed 0x263a2).
+#[test]
+fn a_probe_heeds_a_conflict_hint_below_the_acknowledged_index() {
+    let mut leader = RaftNode::with_log(cfg(1, &[1, 2, 3]), memory_log(&[1, 2, 2], 2, None));
+    elect(&mut leader);
+    let term = leader.term();
+    assert_eq!(leader.log().entry(4), Some(noop(term, 4)));
+    leader.step(msg(ae_ok(term, 2, 3))).unwrap();
+    // "My log ends at 4": probed from 5, with an empty append at 4.
+    leader.step(msg(ae_reject(term, 2, 5, 0))).unwrap();
+    let (_, heartbeat) = tick_until_output(&mut leader, 100);
+    assert!(
+        heartbeat.contains(&send(2, ae(term, 1, (4, term), vec![], 0))),
+        "{heartbeat:?}"
+    );
+    assert_eq!(
+        leader.step(msg(ae_reject(term, 2, 2, 2))).unwrap(),
+        vec![send(2, ae(term, 1, (3, 2), vec![noop(term, 4)], 0))]
+    );
+}
+
 // Raft 5.3 ("the leader retries AppendEntries indefinitely"), without
 // retrying what is still on its way: at a heartbeat, a pipeline whose match
 // index moved since the previous heartbeat gets an empty heartbeat, and
