@@ -115,5 +115,8 @@ impl ServerConfig {
             .with_snapshot_threshold(self.snapshot_threshold)
             // The apply thread restores from the log's snapshot file.
             .with_restore_from_log(true)
+            // The consensus thread flushes once per batch, after sending
+            // what may leave before the sync (the parallel leader write).
+            .with_deferred_sync(true)
     }
 }

@@ -1,8 +1,9 @@
 //! The consensus thread: the one owner of the `RaftNode`. Each turn it
 //! takes everything that arrived (peer messages, requests, a due tick),
-//! feeds it to `step_many` (so all of it is made durable with one sync:
-//! group commit), sends what the node asks to send, and hands committed
-//! entries to the apply thread without waiting for it.
+//! feeds it to `step_many`, sends at once what may leave before the sync
+//! (the leader's appends: its followers write while it does), then makes
+//! all of it durable with one `flush` (group commit), sends the rest, and
+//! hands committed entries to the apply thread without waiting for it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -104,7 +105,7 @@ impl<L: RaftLog> Consensus<L> {
                 continue;
             }
             actions.clear();
-            if let Err(error) = self.node.step_many_into(events.drain(..), &mut actions) {
+            if let Err(error) = self.step_and_flush(&mut events, &mut actions, &mut slots) {
                 // Only a storage failure fails a whole batch: stop, never
                 // continue as if the log were durable.
                 tracing::error!(node = self.node.id(), %error, "log failed; node stopping");
@@ -113,7 +114,7 @@ impl<L: RaftLog> Consensus<L> {
                 }
                 return;
             }
-            self.carry_out(&mut actions, &mut slots);
+            self.settle(&mut slots);
             self.observer.after_step(&self.node, &self.transport);
             if self.failed {
                 return;
@@ -230,9 +231,27 @@ impl<L: RaftLog> Consensus<L> {
         self.inbox.allow_peer(id);
     }
 
-    /// Carries out a step's actions in order, then answers the requests
-    /// that were not rejected.
-    fn carry_out(&mut self, actions: &mut Vec<Action>, slots: &mut Vec<Slot>) {
+    /// Steps the batch without syncing (the node runs with deferred sync),
+    /// sends at once what may leave before the sync, so that the leader's
+    /// appends reach its followers while it writes its own log (thesis
+    /// 10.2.1: the leader counts itself only once durable), then makes the
+    /// whole batch durable with one sync (group commit) and carries out
+    /// what that released: replies, votes, commits, applies, reads.
+    fn step_and_flush(
+        &mut self,
+        events: &mut Vec<Event>,
+        actions: &mut Vec<Action>,
+        slots: &mut [Slot],
+    ) -> raft_core::Result<()> {
+        self.node.step_many_into(events.drain(..), actions)?;
+        self.carry_out(actions, slots);
+        self.node.flush_into(actions)?;
+        self.carry_out(actions, slots);
+        Ok(())
+    }
+
+    /// Carries out actions in order.
+    fn carry_out(&mut self, actions: &mut Vec<Action>, slots: &mut [Slot]) {
         for action in actions.drain(..) {
             match action {
                 Action::Send { to, message } => {
@@ -323,6 +342,11 @@ impl<L: RaftLog> Consensus<L> {
                 other => tracing::debug!(node = self.node.id(), ?other, "action not handled"),
             }
         }
+    }
+
+    /// Once a batch is durable and carried out: answers the requests that
+    /// were not rejected, and fails the reads a deposed leader holds.
+    fn settle(&mut self, slots: &mut Vec<Slot>) {
         for slot in slots.drain(..) {
             match slot {
                 Slot::Accepted(reply) => reply.answer(Ok(())),

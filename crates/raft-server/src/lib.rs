@@ -9,8 +9,10 @@
 //! Three threads per node:
 //! * **consensus** owns the node. Each turn it takes everything that
 //!   arrived since the last (peer messages, client requests, a due tick)
-//!   and feeds it to `step_many`, so all of it is made durable with one
-//!   `sync` (group commit); then it sends what the node asks to send and
+//!   and feeds it to `step_many` under deferred sync: the leader's appends
+//!   go out at once, so its followers write while it writes its own log
+//!   (thesis 10.2.1); then one `flush` makes the whole turn durable with
+//!   one `sync` (group commit), and it sends the rest (replies, votes) and
 //!   hands committed entries to the apply thread.
 //! * **apply** owns the state machine: applies entries in order, answers
 //!   proposals with the machine's response, serves released reads, takes
