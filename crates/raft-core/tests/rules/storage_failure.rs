@@ -210,25 +210,24 @@ fn apply_through_fault(fault: EntryFault, proposals: usize) -> Error {
 // in its place (each entry applied once, in order). Both apply paths: the
 // one entry read alone, and the batch.
 #[test]
-fn a_committed_entry_missing_from_the_log_fails_the_apply() {
-    for proposals in [1, 3] {
-        let error = apply_through_fault(EntryFault::Missing, proposals);
-        assert_eq!(
-            error,
-            Error::storage("apply", "committed entry 1 is missing from the log"),
-            "{proposals} proposals"
-        );
-    }
-}
-
-#[test]
-fn a_committed_entry_returned_at_the_wrong_index_fails_the_apply() {
-    for proposals in [1, 3] {
-        let error = apply_through_fault(EntryFault::Misplaced, proposals);
-        assert_eq!(
-            error,
-            Error::storage("apply", "log returned entry 2 where 1 was expected"),
-            "{proposals} proposals"
-        );
+fn a_committed_entry_missing_or_misplaced_fails_the_apply() {
+    let faults = [
+        (
+            EntryFault::Missing,
+            "committed entry 1 is missing from the log",
+        ),
+        (
+            EntryFault::Misplaced,
+            "log returned entry 2 where 1 was expected",
+        ),
+    ];
+    for (fault, reason) in faults {
+        for proposals in [1, 3] {
+            assert_eq!(
+                apply_through_fault(fault, proposals),
+                Error::storage("apply", reason),
+                "{fault:?}, {proposals} proposals"
+            );
+        }
     }
 }
