@@ -512,10 +512,7 @@ impl<L: RaftLog> RaftNode<L> {
             buffer.clear();
             E::read_from(&self.log, from, to, buffer);
             if buffer.is_empty() {
-                return Err(Error::storage(
-                    "apply",
-                    format_args!("committed entry {from} is missing from the log"),
-                ));
+                return Err(missing_entry(from));
             }
             for entry in buffer.drain(..) {
                 if entry.index() != self.last_applied + 1 {
@@ -539,12 +536,18 @@ impl<L: RaftLog> RaftNode<L> {
                 Ok(())
             }
             Some(entry) => Err(misplaced_entry(entry.index(), expected)),
-            None => Err(Error::storage(
-                "apply",
-                format_args!("committed entry {expected} is missing from the log"),
-            )),
+            None => Err(missing_entry(expected)),
         }
     }
+}
+
+/// The log does not hold committed entry `index`.
+#[cold]
+fn missing_entry(index: Index) -> Error {
+    Error::storage(
+        "apply",
+        format_args!("committed entry {index} is missing from the log"),
+    )
 }
 
 /// The log returned entry `got` where the node asked for `expected`.
