@@ -5,8 +5,8 @@
 //!                                     examples, simulator seeds (what .ci/run calls)
 //! cargo xtask fmt                     format everything
 //! cargo xtask test [--rewrite]        the test suites (--rewrite regenerates golden files)
-//! cargo xtask sim --seed 0x2a [--trace] [--wal]   replay one simulator seed
-//! cargo xtask soak [--seeds N] [--minutes M] [--from S] [--wal]   long simulator runs
+//! cargo xtask sim --seed 0x2a [--trace] [--wal] [--ticks T]   replay one simulator seed
+//! cargo xtask soak [--seeds N] [--minutes M] [--from S] [--ticks T] [--wal]   long simulator runs
 //!                                     (--wal: over real WalLog files, crashes and restarts)
 //! cargo xtask bench [--quick]         comparative suite vs raft-io 1.0 and raft-rs; rewrites
 //!                                     its tables in docs/BENCHMARKS.md
@@ -195,11 +195,14 @@ fn test(args: &[String]) -> Outcome {
 }
 
 fn sim(args: &[String]) -> Outcome {
-    let seed =
-        flag(args, "--seed").ok_or("usage: cargo xtask sim --seed 0x2a [--trace] [--wal]")?;
+    let seed = flag(args, "--seed")
+        .ok_or("usage: cargo xtask sim --seed 0x2a [--trace] [--wal] [--ticks T]")?;
     let mut command = Command::new(cargo_bin());
     command.args(raft_sim_args(args));
     command.args(["--seed", &seed]);
+    if let Some(ticks) = flag(args, "--ticks") {
+        command.args(["--ticks", &ticks]);
+    }
     if args.iter().any(|arg| arg == "--trace") {
         command.env("RAFT_SIM_TRACE", "1");
     }
@@ -224,12 +227,15 @@ fn raft_sim_args(args: &[String]) -> Vec<&'static str> {
 fn soak(args: &[String]) -> Outcome {
     let mut forwarded = raft_sim_args(args);
     let mut values = Vec::new();
-    for name in ["--seeds", "--minutes", "--from"] {
+    for name in ["--seeds", "--minutes", "--from", "--ticks"] {
         if let Some(value) = flag(args, name) {
             values.push((name, value));
         }
     }
-    if values.is_empty() {
+    if !values
+        .iter()
+        .any(|(name, _)| ["--seeds", "--minutes"].contains(name))
+    {
         let default = if args.iter().any(|arg| arg == "--wal") {
             "5000"
         } else {

@@ -5,7 +5,10 @@
 //! raft-sim --seeds 2000 [--from N] run N seeds, stop at the first failure
 //! raft-sim --minutes 10           run seeds until the time is up
 //! raft-sim --wal ...              the same over real WalLog files (feature `wal`)
+//! raft-sim --ticks 3000 ...       longer histories: faulty ticks per seed
 //! ```
+//!
+//! A seed's run depends on `--ticks` too: replay a failure with the same.
 //!
 //! With `--wal` every node runs on a `WalDisk` (crashes on, snapshots every
 //! `DURABLE_SNAPSHOT_EVERY` entries, `DURABLE_TICKS` faulty ticks).
@@ -62,12 +65,24 @@ fn main() -> ExitCode {
             .and_then(|i| args.get(i + 1))
             .and_then(|v| parse_number(v))
     };
-    let (run, options, label) = match choose(args.iter().any(|arg| arg == "--wal")) {
+    let (run, mut options, label) = match choose(args.iter().any(|arg| arg == "--wal")) {
         Ok(chosen) => chosen,
         Err(message) => {
             eprintln!("raft-sim: {message}");
             return ExitCode::FAILURE;
         }
+    };
+    let ticks = value("--ticks");
+    if let Some(ticks) = ticks {
+        options.ticks = ticks;
+    }
+    // The failure's own replay line names the seed only.
+    let report_failure = |failure: &dyn std::fmt::Display| {
+        eprintln!("{failure}");
+        if let Some(ticks) = ticks {
+            eprintln!("  (this run had --ticks {ticks}: replay with it)");
+        }
+        ExitCode::FAILURE
     };
     if let Some(seed) = value("--seed") {
         return match run(seed, &options) {
@@ -75,10 +90,7 @@ fn main() -> ExitCode {
                 println!("seed {seed:#x} ({label}): ok {report:?}");
                 ExitCode::SUCCESS
             }
-            Err(failure) => {
-                eprintln!("{failure}");
-                ExitCode::FAILURE
-            }
+            Err(failure) => report_failure(&failure),
         };
     }
     let from = value("--from").unwrap_or(0);
@@ -109,10 +121,7 @@ fn main() -> ExitCode {
                 undecided += u64::from(!report.linearizable);
                 slowest_heal = slowest_heal.max(report.liveness_ticks);
             }
-            Err(failure) => {
-                eprintln!("{failure}");
-                return ExitCode::FAILURE;
-            }
+            Err(failure) => return report_failure(&failure),
         }
         ran += 1;
         if ran.is_multiple_of(1000) {
