@@ -1,11 +1,15 @@
-//! The host's leader writes its log in parallel with replication (thesis
-//! 10.2.1): its appends leave before its own `sync`, so a follower can hold
-//! an entry before the leader's write of it is durable.
+//! The consensus thread's turn: step everything that arrived, send what
+//! may leave before the sync, flush once, send the rest.
 //!
-//! Each node runs on a log that records what it appended, and whose `sync`
-//! of new entries waits (up to a bound) until another node holds them too.
-//! A host that syncs before sending makes every such leader sync wait the
-//! bound out; ours never does.
+//! * The leader writes its log in parallel with replication (thesis
+//!   10.2.1): its appends leave before its own `sync`, so a follower can
+//!   hold an entry before the leader's write of it is durable. Each node
+//!   runs on a log that records what it appended, and whose `sync` of new
+//!   entries waits (up to a bound) until another node holds them too. A
+//!   host that syncs before sending makes every such leader sync wait the
+//!   bound out; ours never does.
+//! * A `sync` that fails stops the node: what waits on the turn is
+//!   answered with the storage error, never as if it were durable.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use raft_core::{HardState, Index, LogEntry, MemoryLog, RaftLog, Result, Term};
-use raft_server::{RaftHandle, RaftServer, ServerConfig, StateMachine};
+use raft_server::{RaftHandle, RaftServer, ServerConfig, ServerError, StateMachine};
 
 /// How long a sync waits for another node to hold its entries.
 const WAIT_BOUND: Duration = Duration::from_secs(2);
@@ -209,4 +213,71 @@ fn the_leaders_appends_leave_before_its_own_sync() {
     // ...and no sync had to wait for another node to receive them: the
     // leader's appends had left before its own sync began.
     assert_eq!(shared.waited_out.load(Ordering::SeqCst), 0);
+}
+
+/// A `MemoryLog` whose `sync` fails once `fail` is set.
+struct FailingSyncLog {
+    inner: MemoryLog,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RaftLog for FailingSyncLog {
+    fn last_index(&self) -> Index {
+        self.inner.last_index()
+    }
+    fn last_term(&self) -> Term {
+        self.inner.last_term()
+    }
+    fn term_at(&self, index: Index) -> Option<Term> {
+        self.inner.term_at(index)
+    }
+    fn entry(&self, index: Index) -> Option<LogEntry> {
+        self.inner.entry(index)
+    }
+    fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
+        self.inner.append(entries)
+    }
+    fn truncate(&mut self, from: Index) -> Result<()> {
+        self.inner.truncate(from)
+    }
+    fn hard_state(&self) -> HardState {
+        self.inner.hard_state()
+    }
+    fn set_hard_state(&mut self, state: HardState) -> Result<()> {
+        self.inner.set_hard_state(state)
+    }
+    fn sync(&mut self) -> Result<()> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(raft_core::Error::storage("sync", "injected failure"));
+        }
+        self.inner.sync()
+    }
+}
+
+#[test]
+fn a_failed_sync_stops_the_node_and_fails_what_waits_on_it() {
+    let addr = free_addrs(1)[0];
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut config = ServerConfig::new(1, addr)
+        .with_cluster_id(12)
+        .with_peer(1, addr);
+    config.request_timeout = Duration::from_secs(10);
+    let log = FailingSyncLog {
+        inner: MemoryLog::new(),
+        fail: Arc::clone(&fail),
+    };
+    let server = RaftServer::start(config, log, Counter::default()).unwrap();
+    let handle = server.handle();
+    leader(std::slice::from_ref(&handle));
+    assert_eq!(handle.propose(b"a".to_vec()).wait().unwrap(), b"1");
+
+    fail.store(true, Ordering::SeqCst);
+    let answer = handle.propose(b"b".to_vec()).wait();
+    assert!(
+        matches!(&answer, Err(ServerError::Storage(detail)) if detail.contains("injected failure")),
+        "{answer:?}"
+    );
+    // The node stopped: nothing more is taken as if it could be durable.
+    assert!(handle.propose(b"c".to_vec()).wait().is_err());
+    server.shutdown();
 }
