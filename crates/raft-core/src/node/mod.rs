@@ -1,9 +1,11 @@
 //! `RaftNode`: the node's state, its accessors, and `step`, the one way in.
 //!
 //! The rules live in sibling files by concern (`election`, `replication`,
-//! `read_index`, `snapshot`, `transfer`, `membership`); this file only
-//! dispatches events and finishes each step (sync, commit, apply, reads).
+//! `apply`, `read_index`, `snapshot`, `transfer`, `membership`); this file
+//! only dispatches events and finishes each step (sync, commit, apply,
+//! reads).
 
+mod apply;
 mod config_history;
 mod durability;
 mod election;
