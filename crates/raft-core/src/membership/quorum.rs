@@ -54,17 +54,21 @@ fn half_committed_index(
     scratch: &mut Vec<Index>,
     acked: &mut impl FnMut(NodeId) -> Index,
 ) -> Index {
-    scratch.clear();
-    scratch.extend(voters.iter().map(|&id| acked(id)));
-    // Hot path (every commit count): the common small halves need no sort.
-    match *scratch.as_slice() {
+    // Hot path (every commit count): the common small halves need neither
+    // the buffer nor a sort.
+    match *voters {
         [] => 0,
-        [only] => only,
+        [only] => acked(only),
         // A majority of two is both.
-        [a, b] => a.min(b),
+        [a, b] => acked(a).min(acked(b)),
         // A majority of three is any two: the median.
-        [a, b, c] => a.min(b).max(a.max(b).min(c)),
+        [a, b, c] => {
+            let (a, b, c) = (acked(a), acked(b), acked(c));
+            a.min(b).max(a.max(b).min(c))
+        }
         _ => {
+            scratch.clear();
+            scratch.extend(voters.iter().map(|&id| acked(id)));
             // Descending: the value at position `majority - 1` is held by
             // a majority.
             scratch.sort_unstable_by(|a, b| b.cmp(a));
