@@ -129,6 +129,11 @@ pub struct RaftNode<L: RaftLog = MemoryLog> {
     /// Something that can move the commit index changed since the leader
     /// last counted it (its durable index, the voters): count at step end.
     commit_check: bool,
+    /// The index of the configuration in force when it was last found
+    /// settled: committed, not joint, this node one of its voters. A
+    /// committed entry never changes, so while the same configuration is in
+    /// force the leader has nothing to advance (`advance_membership`).
+    membership_settled_at: Option<Index>,
 }
 
 impl RaftNode<MemoryLog> {
@@ -194,6 +199,7 @@ impl<L: RaftLog> RaftNode<L> {
             apply_buf: Vec::new(),
             apply_shared_buf: Vec::new(),
             commit_check: true,
+            membership_settled_at: None,
         };
         node.boot_quiet = node.config.lease_reads().is_some();
         node.reset_election_timer();
