@@ -112,14 +112,8 @@ impl SafetyChecker {
         let id = node.id();
         self.check_log_matching(node, view)?;
         self.check_applies(id, actions, view)?;
+        self.record_commit_high(node, view);
         if node.is_leader() {
-            let highest = self
-                .commit_terms
-                .last_key_value()
-                .map_or(0, |(&index, _)| index);
-            if node.commit_index() > highest {
-                self.commit_terms.insert(node.commit_index(), node.term());
-            }
             let became_leader = view.role != Some(Role::Leader) || view.term != node.term();
             if became_leader {
                 self.check_election_safety(id, node.term())?;
@@ -148,6 +142,29 @@ impl SafetyChecker {
         Ok(())
     }
 
+    /// Notes the cluster's commit index reaching a new high, with the term
+    /// of the leader that committed it. Only a leader commits (followers
+    /// learn it from one), but it may be deposed by a later event of the
+    /// same step (`step_many`): then it committed as the leader it was when
+    /// the step began. (Missing that case let an entry committed in term 2
+    /// be required of a leader elected late for term 1: seed `0x321013`.)
+    fn record_commit_high<D: SimDisk>(&mut self, node: &RaftNode<D>, view: &NodeView) {
+        let term = if node.is_leader() {
+            node.term()
+        } else if view.role == Some(Role::Leader) {
+            view.term
+        } else {
+            return;
+        };
+        let highest = self
+            .commit_terms
+            .last_key_value()
+            .map_or(0, |(&index, _)| index);
+        if node.commit_index() > highest {
+            self.commit_terms.insert(node.commit_index(), term);
+        }
+    }
+
     fn check_election_safety(&mut self, id: NodeId, term: Term) -> Result<(), Violation> {
         match self.leaders.insert(term, id) {
             Some(other) if other != id => violation(
@@ -162,12 +179,16 @@ impl SafetyChecker {
     /// in an earlier term than its own (committed entries are never lost),
     /// except those its snapshot covers. (A leader of an older term may be
     /// elected late, say by votes delayed while it was paused; the entries
-    /// committed in later terms are not its concern.)
+    /// committed in later terms are not its concern. An entry of a term at
+    /// or above the leader's was committed in such a term, whatever the
+    /// record says: no entry commits in a term before its own.)
     fn check_leader_completeness<D: SimDisk>(&self, node: &RaftNode<D>) -> Result<(), Violation> {
         let log = node.log();
         for (&index, &(term, _)) in self.applied.range(log.snapshot_index() + 1..) {
             let committed_in = self.commit_terms.range(index..).next().map(|(_, &t)| t);
-            if committed_in.is_some_and(|committed_in| committed_in >= node.term()) {
+            if term >= node.term()
+                || committed_in.is_some_and(|committed_in| committed_in >= node.term())
+            {
                 continue;
             }
             if log.term_at(index) != Some(term) {

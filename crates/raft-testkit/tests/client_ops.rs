@@ -378,3 +378,14 @@ fn a_candidate_paused_with_votes_in_flight_may_win_an_old_term() {
 fn a_probe_refused_with_a_hint_below_the_match_index_still_converges() {
     run_seed(0x263a2, &FuzzOptions::default()).unwrap_or_else(|f| panic!("{f}"));
 }
+
+/// Regression (found by a 20-minute `raft-sim` soak): a leader of term 2
+/// committed entries and was deposed by a later event of the same
+/// `step_many`, so the checker saw a follower with the new commit index
+/// and never recorded the term it was committed in; a candidate elected
+/// late for term 1 (by delayed votes) was then held to entries committed in
+/// term 2, which Leader Completeness does not ask of it.
+#[test]
+fn a_commit_by_a_leader_deposed_in_the_same_step_is_recorded_with_its_term() {
+    run_seed(0x321013, &FuzzOptions::default()).unwrap_or_else(|f| panic!("{f}"));
+}
