@@ -26,6 +26,31 @@ const WAIT_BOUND: Duration = Duration::from_secs(2);
 
 const NODES: usize = 3;
 
+/// The `RaftLog` methods both test logs below pass straight to their
+/// `inner` `MemoryLog` (each writes its own `append`, `truncate`, `sync`).
+macro_rules! forward_to_inner {
+    () => {
+        fn last_index(&self) -> Index {
+            self.inner.last_index()
+        }
+        fn last_term(&self) -> Term {
+            self.inner.last_term()
+        }
+        fn term_at(&self, index: Index) -> Option<Term> {
+            self.inner.term_at(index)
+        }
+        fn entry(&self, index: Index) -> Option<LogEntry> {
+            self.inner.entry(index)
+        }
+        fn hard_state(&self) -> HardState {
+            self.inner.hard_state()
+        }
+        fn set_hard_state(&mut self, state: HardState) -> Result<()> {
+            self.inner.set_hard_state(state)
+        }
+    };
+}
+
 /// What the three logs share.
 #[derive(Default)]
 struct Shared {
@@ -71,18 +96,7 @@ impl ObservedLog {
 }
 
 impl RaftLog for ObservedLog {
-    fn last_index(&self) -> Index {
-        self.inner.last_index()
-    }
-    fn last_term(&self) -> Term {
-        self.inner.last_term()
-    }
-    fn term_at(&self, index: Index) -> Option<Term> {
-        self.inner.term_at(index)
-    }
-    fn entry(&self, index: Index) -> Option<LogEntry> {
-        self.inner.entry(index)
-    }
+    forward_to_inner!();
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         self.inner.append(entries)?;
         self.publish();
@@ -95,12 +109,6 @@ impl RaftLog for ObservedLog {
         self.inner.truncate(from)?;
         self.publish();
         Ok(())
-    }
-    fn hard_state(&self) -> HardState {
-        self.inner.hard_state()
-    }
-    fn set_hard_state(&mut self, state: HardState) -> Result<()> {
-        self.inner.set_hard_state(state)
     }
     fn sync(&mut self) -> Result<()> {
         if let Some(entry) = self.unsynced_through.take() {
@@ -222,29 +230,12 @@ struct FailingSyncLog {
 }
 
 impl RaftLog for FailingSyncLog {
-    fn last_index(&self) -> Index {
-        self.inner.last_index()
-    }
-    fn last_term(&self) -> Term {
-        self.inner.last_term()
-    }
-    fn term_at(&self, index: Index) -> Option<Term> {
-        self.inner.term_at(index)
-    }
-    fn entry(&self, index: Index) -> Option<LogEntry> {
-        self.inner.entry(index)
-    }
+    forward_to_inner!();
     fn append(&mut self, entries: &[LogEntry]) -> Result<()> {
         self.inner.append(entries)
     }
     fn truncate(&mut self, from: Index) -> Result<()> {
         self.inner.truncate(from)
-    }
-    fn hard_state(&self) -> HardState {
-        self.inner.hard_state()
-    }
-    fn set_hard_state(&mut self, state: HardState) -> Result<()> {
-        self.inner.set_hard_state(state)
     }
     fn sync(&mut self) -> Result<()> {
         if self.fail.load(Ordering::SeqCst) {
