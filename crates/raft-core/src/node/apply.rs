@@ -53,6 +53,9 @@ impl<L: RaftLog> RaftNode<L> {
                 return Err(missing_entry(from));
             }
             for entry in buffer.drain(..) {
+                // `apply_entry`'s check, written out: passing each entry
+                // through its `Option` cost some 24 instructions per entry
+                // (callgrind, follower append of 8).
                 if entry.index() != self.last_applied + 1 {
                     return Err(misplaced_entry(entry.index(), self.last_applied + 1));
                 }
